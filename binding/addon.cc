@@ -1,0 +1,42 @@
+#include "addon.h"
+
+#include <libwebsockets.h>
+#include <uv.h>
+
+#include <mutex>
+
+#include "connection.h"
+#include "env_state.h"
+
+namespace lwsnode {
+
+Addon::Addon(Napi::Env env, Napi::Object exports) {
+  // lws logs errors, warnings and notices to stderr unless told otherwise;
+  // a library should only speak up for errors and warnings.
+  // set_log_level() overrides this, process-wide.
+  static std::once_flag quiet_logging;
+  std::call_once(quiet_logging, [] { lws_set_log_level(LLL_ERR | LLL_WARN, nullptr); });
+
+  uv_loop_t* loop = nullptr;
+  NAPI_THROW_IF_FAILED_VOID(env, napi_get_uv_event_loop(env, &loop));
+  state_ = new EnvState(env, loop);
+  NAPI_THROW_IF_FAILED_VOID(env, napi_add_async_cleanup_hook(env, OnEnvCleanup, state_, nullptr));
+
+  DefineAddon(exports, {
+                           InstanceValue("Connection", Connection::Define(env)),
+                           InstanceValue("constants", Constants(env)),
+                           InstanceValue("setLogLevel", Napi::Function::New(env, SetLogLevel)),
+                       });
+}
+
+void Addon::OnEnvCleanup(napi_async_cleanup_hook_handle handle, void* arg) {
+  auto* state = static_cast<EnvState*>(arg);
+  state->Teardown([state, handle] {
+    delete state;
+    napi_remove_async_cleanup_hook(handle);
+  });
+}
+
+NODE_API_ADDON(Addon)
+
+}  // namespace lwsnode

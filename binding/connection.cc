@@ -1,0 +1,380 @@
+#include "connection.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "addon.h"
+#include "env_state.h"
+
+namespace lwsnode {
+
+namespace {
+
+constexpr const char kProtocolName[] = "libwebsockets-node";
+
+// lws keeps LWS_WRITE_CLOSE (4) out of its public enum because it wants
+// lws_close_reason() used instead; that always writes a status code, and a
+// close without one (1005) must go out as an empty close frame (RFC 6455
+// 7.1.5). The value has not changed since lws 1.x.
+constexpr auto kWriteClose = static_cast<lws_write_protocol>(4);
+
+// How long the server gets to answer our close frame before the socket is
+// dropped (lws's own close-ack wait is the same).
+constexpr int kCloseAckSeconds = 5;
+
+std::string GetString(const Napi::Object& object, const char* key) {
+  return object.Get(key).As<Napi::String>().Utf8Value();
+}
+
+uint32_t GetUint(const Napi::Object& object, const char* key) {
+  return object.Get(key).As<Napi::Number>().Uint32Value();
+}
+
+}  // namespace
+
+const lws_protocols* Connection::Protocols() {
+  static const lws_protocols protocols[] = {
+      {kProtocolName, OnLwsEvent, 0, 0, 0, nullptr, 0},
+      LWS_PROTOCOL_LIST_TERM,
+  };
+  return protocols;
+}
+
+Napi::Function Connection::Define(Napi::Env env) {
+  return DefineClass(env, "Connection",
+                     {
+                         InstanceMethod<&Connection::SendText>("sendText"),
+                         InstanceMethod<&Connection::SendBinary>("sendBinary"),
+                         InstanceMethod<&Connection::Close>("close"),
+                         InstanceMethod<&Connection::SetPaused>("setPaused"),
+                         InstanceAccessor<&Connection::GetBufferedAmount>("bufferedAmount"),
+                     });
+}
+
+// new Connection(options, onEvents): lib/native.ts is the only caller and
+// has validated and normalised every option.
+Connection::Connection(const Napi::CallbackInfo& info)
+    : Napi::ObjectWrap<Connection>(info), state_(Addon::State(info.Env())) {
+  Napi::Env env = info.Env();
+  Napi::Object options = info[0].As<Napi::Object>();
+  on_events_ = Napi::Persistent(info[1].As<Napi::Function>());
+  state_->Register(this);
+
+  address_ = GetString(options, "address");
+  host_ = GetString(options, "host");
+  path_ = GetString(options, "path");
+  protocols_ = GetString(options, "protocols");
+  Napi::Array headers = options.Get("headers").As<Napi::Array>();
+  for (uint32_t i = 0; i < headers.Length(); i++)
+    headers_.push_back(headers.Get(i).As<Napi::String>().Utf8Value());
+  retry_policy_.secs_since_valid_ping = static_cast<uint16_t>(GetUint(options, "pingInterval"));
+  retry_policy_.secs_since_valid_hangup = static_cast<uint16_t>(GetUint(options, "pingTimeout"));
+  max_message_size_ = static_cast<size_t>(options.Get("maxMessageSize").As<Napi::Number>().Int64Value());
+
+  Napi::Object vhost_options = options.Get("vhost").As<Napi::Object>();
+  VhostConfig vhost_config{GetString(vhost_options, "key"), GetString(vhost_options, "deflateOffer")};
+
+  // Until the final event reaches JavaScript, the connection keeps its JS
+  // object and the process alive.
+  Ref();
+  state_->ConnectionStarted();
+
+  lws_vhost* vhost = state_->context().Vhost(vhost_config);
+  if (!vhost) {
+    Finish({EventKind::kFailed, 0, state_->context().error(), "setup"});
+    state_->loop().Kick();
+    return;
+  }
+
+  lws_client_connect_info connect{};
+  connect.context = state_->context().get();
+  connect.vhost = vhost;
+  connect.address = address_.c_str();
+  connect.port = static_cast<int>(GetUint(options, "port"));
+  connect.path = path_.c_str();
+  connect.host = host_.c_str();
+  connect.protocol = protocols_.empty() ? nullptr : protocols_.c_str();
+  connect.local_protocol_name = kProtocolName;
+  connect.ietf_version_or_minus_one = -1;
+  connect.ssl_connection = static_cast<int>(GetUint(options, "sslFlags"));
+  connect.retry_and_idle_policy = &retry_policy_;
+  connect.opaque_user_data = this;
+  connect.pwsi = &wsi_;
+
+  // lws may report a failure from inside this call; like every event it is
+  // delivered from the loop, after this constructor has returned.
+  if (!lws_client_connect_via_info(&connect) && !finished_)
+    Finish({EventKind::kFailed, 0, "lws could not start the connection", "connect"});
+  state_->loop().Kick();
+  (void)env;
+}
+
+Connection::~Connection() {
+  if (state_) state_->Unregister(this);
+  if (wsi_) lws_set_opaque_user_data(wsi_, nullptr);
+}
+
+void Connection::Detach() {
+  state_ = nullptr;
+  wsi_ = nullptr;
+}
+
+int Connection::OnLwsEvent(lws* wsi, lws_callback_reasons reason, void*, void* in, size_t len) {
+  auto* self = static_cast<Connection*>(lws_get_opaque_user_data(wsi));
+  if (!self) return 0;  // vhost-level or orphaned callbacks
+  return self->HandleLwsEvent(wsi, reason, in, len);
+}
+
+int Connection::HandleLwsEvent(lws* wsi, lws_callback_reasons reason, void* in, size_t len) {
+  if (reason != LWS_CALLBACK_WSI_DESTROY) wsi_ = wsi;
+  switch (reason) {
+    case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
+      phase_ = "handshake";
+      return AppendHeaders(static_cast<unsigned char**>(in), *static_cast<unsigned char**>(in) + len);
+
+    case LWS_CALLBACK_CLIENT_ESTABLISHED:
+      OnEstablished();
+      return 0;
+
+    case LWS_CALLBACK_CLIENT_RECEIVE:
+      return OnReceive(static_cast<const unsigned char*>(in), len);
+
+    case LWS_CALLBACK_CLIENT_WRITEABLE:
+      return OnWritable();
+
+    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+      OnPeerClose(static_cast<const unsigned char*>(in), len);
+      // Our own close frame already went out: this is its answer, and the
+      // handshake is complete. Otherwise lws echoes the peer's close.
+      return close_sent_ ? -1 : 0;
+
+    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+      Finish({EventKind::kFailed, 0, in ? static_cast<const char*>(in) : "connection failed", phase_});
+      return 0;
+
+    case LWS_CALLBACK_CLIENT_CLOSED:
+      if (close_sent_) {
+        Finish({EventKind::kClosed, close_code_, close_reason_, "", "local"});
+      } else if (peer_closed_) {
+        Finish({EventKind::kClosed, peer_code_, peer_reason_, "", "remote"});
+      } else {
+        Finish({EventKind::kClosed, LWS_CLOSE_STATUS_ABNORMAL_CLOSE, "", "", "none"});
+      }
+      return 0;
+
+    case LWS_CALLBACK_WSI_DESTROY:
+      wsi_ = nullptr;
+      if (!finished_) Finish({EventKind::kFailed, 0, "connection closed", phase_});
+      return 0;
+
+    default:
+      return 0;
+  }
+}
+
+int Connection::AppendHeaders(unsigned char** position, unsigned char* end) {
+  for (size_t i = 0; i + 1 < headers_.size(); i += 2) {
+    const std::string& name = headers_[i];
+    const std::string& value = headers_[i + 1];
+    if (lws_add_http_header_by_name(wsi_, reinterpret_cast<const unsigned char*>(name.c_str()),
+                                    reinterpret_cast<const unsigned char*>(value.data()),
+                                    static_cast<int>(value.size()), position, end))
+      return -1;
+  }
+  return 0;
+}
+
+void Connection::OnEstablished() {
+  phase_ = "open";
+  char buffer[256];
+  Event open{EventKind::kOpen};
+  if (lws_hdr_copy(wsi_, buffer, sizeof buffer, WSI_TOKEN_PROTOCOL) > 0) open.detail = buffer;
+  if (lws_hdr_copy(wsi_, buffer, sizeof buffer, WSI_TOKEN_EXTENSIONS) > 0) open.extra = buffer;
+  one_write_per_writable_ = !open.extra.empty();
+  Queue(std::move(open));
+  if (!tx_.empty() || close_requested_) lws_callback_on_writable(wsi_);
+}
+
+int Connection::OnReceive(const unsigned char* data, size_t len) {
+  if (!rx_active_) {
+    rx_active_ = true;
+    rx_binary_ = lws_frame_is_binary(wsi_);
+  }
+  if (max_message_size_ && rx_.size() + len > max_message_size_) {
+    close_code_ = LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE;
+    close_reason_.clear();
+    close_sent_ = true;
+    lws_close_reason(wsi_, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, nullptr, 0);
+    return -1;
+  }
+  rx_.append(reinterpret_cast<const char*>(data), len);
+  if (lws_is_final_fragment(wsi_)) {
+    rx_active_ = false;
+    Queue({rx_binary_ ? EventKind::kBinary : EventKind::kText, 0, std::move(rx_)});
+    rx_.clear();
+  }
+  return 0;
+}
+
+int Connection::OnWritable() {
+  while (!tx_.empty()) {
+    Outgoing& message = tx_.front();
+    size_t payload = message.frame.size() - LWS_PRE;
+    if (lws_write(wsi_, message.frame.data() + LWS_PRE, payload,
+                  message.binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT) < 0)
+      return -1;
+    tx_bytes_ -= payload;
+    tx_.pop_front();
+    if (one_write_per_writable_ || lws_send_pipe_choked(wsi_)) {
+      if (!tx_.empty() || close_requested_) lws_callback_on_writable(wsi_);
+      return 0;
+    }
+  }
+  if (close_requested_ && !close_sent_) {
+    unsigned char frame[LWS_PRE + 125];
+    size_t length = 0;
+    if (close_code_ != LWS_CLOSE_STATUS_NO_STATUS) {
+      frame[LWS_PRE] = static_cast<unsigned char>(close_code_ >> 8);
+      frame[LWS_PRE + 1] = static_cast<unsigned char>(close_code_ & 0xff);
+      std::memcpy(frame + LWS_PRE + 2, close_reason_.data(), close_reason_.size());
+      length = 2 + close_reason_.size();
+    }
+    close_sent_ = true;
+    if (lws_write(wsi_, frame + LWS_PRE, length, kWriteClose) < 0) return -1;
+    lws_set_timeout(wsi_, PENDING_TIMEOUT_CLOSE_ACK, kCloseAckSeconds);
+  }
+  return 0;
+}
+
+void Connection::OnPeerClose(const unsigned char* payload, size_t len) {
+  peer_closed_ = true;
+  if (len >= 2) {
+    peer_code_ = static_cast<uint16_t>((payload[0] << 8) | payload[1]);
+    peer_reason_.assign(reinterpret_cast<const char*>(payload) + 2, len - 2);
+  } else {
+    peer_code_ = LWS_CLOSE_STATUS_NO_STATUS;
+  }
+}
+
+void Connection::Queue(Event event) {
+  if (!state_ || state_->closing()) return;
+  events_.push_back(std::move(event));
+  if (!pending_) {
+    pending_ = true;
+    state_->MarkPending(this);
+  }
+}
+
+void Connection::Finish(Event event) {
+  if (finished_) return;
+  finished_ = true;
+  Queue(std::move(event));
+  if (state_) state_->ConnectionEnded();
+}
+
+void Connection::Deliver() {
+  pending_ = false;
+  if (events_.empty()) return;
+  Napi::Env env = Env();
+  Napi::HandleScope scope(env);
+  std::vector<Event> events;
+  events.swap(events_);
+
+  Napi::Array batch = Napi::Array::New(env, events.size() * 2);
+  bool final_event = false;
+  uint32_t index = 0;
+  for (Event& event : events) {
+    batch.Set(index++, static_cast<uint32_t>(event.kind));
+    switch (event.kind) {
+      case EventKind::kOpen: {
+        Napi::Array open = Napi::Array::New(env, 2);
+        open.Set(0u, Napi::String::New(env, event.detail));
+        open.Set(1u, Napi::String::New(env, event.extra));
+        batch.Set(index++, open);
+        break;
+      }
+      case EventKind::kText:
+        batch.Set(index++, Napi::String::New(env, event.data));
+        break;
+      case EventKind::kBinary:
+        batch.Set(index++, Napi::Buffer<char>::Copy(env, event.data.data(), event.data.size()));
+        break;
+      case EventKind::kClosed: {
+        Napi::Array closed = Napi::Array::New(env, 3);
+        closed.Set(0u, event.code);
+        closed.Set(1u, Napi::String::New(env, event.data));
+        closed.Set(2u, Napi::String::New(env, event.extra));
+        batch.Set(index++, closed);
+        final_event = true;
+        break;
+      }
+      case EventKind::kFailed: {
+        Napi::Array failed = Napi::Array::New(env, 2);
+        failed.Set(0u, Napi::String::New(env, event.data));
+        failed.Set(1u, Napi::String::New(env, event.detail));
+        batch.Set(index++, failed);
+        final_event = true;
+        break;
+      }
+    }
+  }
+  napi_value argv[] = {batch};
+  state_->js().Call(Value(), on_events_.Value(), 1, argv);
+  if (final_event && !released_) {
+    released_ = true;
+    Unref();
+  }
+}
+
+bool Connection::Enqueue(Outgoing message) {
+  if (!wsi_ || close_requested_ || finished_) return false;
+  tx_bytes_ += message.frame.size() - LWS_PRE;
+  tx_.push_back(std::move(message));
+  lws_callback_on_writable(wsi_);
+  return true;
+}
+
+Napi::Value Connection::SendText(const Napi::CallbackInfo& info) {
+  napi_env env = info.Env();
+  napi_value text = info[0];
+  size_t length = 0;
+  napi_get_value_string_utf8(env, text, nullptr, 0, &length);
+  Outgoing message{std::vector<unsigned char>(LWS_PRE + length + 1), false};
+  napi_get_value_string_utf8(env, text, reinterpret_cast<char*>(message.frame.data() + LWS_PRE),
+                             length + 1, &length);
+  message.frame.resize(LWS_PRE + length);
+  return Napi::Boolean::New(env, Enqueue(std::move(message)));
+}
+
+Napi::Value Connection::SendBinary(const Napi::CallbackInfo& info) {
+  Napi::Uint8Array bytes = info[0].As<Napi::Uint8Array>();
+  Outgoing message{std::vector<unsigned char>(LWS_PRE + bytes.ByteLength()), true};
+  std::memcpy(message.frame.data() + LWS_PRE, bytes.Data(), bytes.ByteLength());
+  return Napi::Boolean::New(info.Env(), Enqueue(std::move(message)));
+}
+
+// close(code, reason): code 1005 sends a close frame without a status.
+Napi::Value Connection::Close(const Napi::CallbackInfo& info) {
+  if (!wsi_ || close_requested_ || finished_) return Napi::Boolean::New(info.Env(), false);
+  close_requested_ = true;
+  close_code_ = static_cast<uint16_t>(info[0].As<Napi::Number>().Uint32Value());
+  close_reason_ = info[1].As<Napi::String>().Utf8Value();
+  close_reason_.resize(std::min<size_t>(close_reason_.size(), 123));  // JS already cut it
+  lws_callback_on_writable(wsi_);
+  return Napi::Boolean::New(info.Env(), true);
+}
+
+// setPaused(paused): stops or resumes reading from the socket.
+Napi::Value Connection::SetPaused(const Napi::CallbackInfo& info) {
+  if (wsi_ && state_) {
+    lws_rx_flow_control(wsi_, info[0].As<Napi::Boolean>().Value() ? 0 : 1);
+    state_->loop().Kick();  // resuming may leave buffered input to service
+  }
+  return info.Env().Undefined();
+}
+
+Napi::Value Connection::GetBufferedAmount(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(tx_bytes_));
+}
+
+}  // namespace lwsnode

@@ -1,0 +1,97 @@
+// One WebSocket client connection: the lws callbacks of its wsi, its send
+// queue, receive reassembly and close bookkeeping. Events are collected while
+// lws runs and handed to JavaScript in one call after lws has returned.
+#pragma once
+
+#include <libwebsockets.h>
+#include <napi.h>
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <vector>
+
+namespace lwsnode {
+
+class EnvState;
+
+class Connection : public Napi::ObjectWrap<Connection> {
+ public:
+  static Napi::Function Define(Napi::Env env);
+  // The protocol list every vhost is created with: one, bound to this class.
+  static const lws_protocols* Protocols();
+
+  explicit Connection(const Napi::CallbackInfo& info);
+  ~Connection() override;
+
+  // Hands the collected events to JavaScript (called by EnvState).
+  void Deliver();
+  // The environment is shutting down and lws has already let go of us.
+  void Detach();
+
+ private:
+  // Numbers shared with lib/native.ts (NativeEventKind).
+  enum class EventKind : uint32_t { kOpen = 0, kText = 1, kBinary = 2, kClosed = 3, kFailed = 4 };
+  struct Event {
+    EventKind kind;
+    uint32_t code = 0;
+    std::string data;    // payload, close reason or failure cause
+    std::string detail;  // subprotocol / failure phase
+    std::string extra;   // extensions / close initiator
+  };
+  struct Outgoing {
+    std::vector<unsigned char> frame;  // LWS_PRE bytes of headroom, then payload
+    bool binary;
+  };
+
+  static int OnLwsEvent(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len);
+  int HandleLwsEvent(lws* wsi, lws_callback_reasons reason, void* in, size_t len);
+  int OnReceive(const unsigned char* data, size_t len);
+  int OnWritable();
+  int AppendHeaders(unsigned char** position, unsigned char* end);
+  void OnEstablished();
+  void OnPeerClose(const unsigned char* payload, size_t len);
+  void Queue(Event event);
+  void Finish(Event event);
+
+  Napi::Value SendText(const Napi::CallbackInfo& info);
+  Napi::Value SendBinary(const Napi::CallbackInfo& info);
+  Napi::Value Close(const Napi::CallbackInfo& info);
+  Napi::Value SetPaused(const Napi::CallbackInfo& info);
+  Napi::Value GetBufferedAmount(const Napi::CallbackInfo& info);
+  bool Enqueue(Outgoing message);
+
+  EnvState* state_;
+  lws* wsi_ = nullptr;
+  Napi::FunctionReference on_events_;
+  std::vector<Event> events_;
+  bool pending_ = false;       // in the environment's delivery list
+  bool finished_ = false;      // the final event is queued
+  bool released_ = false;      // JS no longer held alive by us
+
+  // Connection settings, kept alive for lws while it connects.
+  std::string address_, host_, path_, protocols_;
+  std::vector<std::string> headers_;  // "Name:", value, "Name:", value ...
+  lws_retry_bo_t retry_policy_{};
+  size_t max_message_size_ = 0;
+  const char* phase_ = "connect";
+
+  // Receive reassembly.
+  std::string rx_;
+  bool rx_active_ = false;
+  bool rx_binary_ = false;
+
+  // Send queue and closing handshake.
+  std::deque<Outgoing> tx_;
+  size_t tx_bytes_ = 0;
+  bool one_write_per_writable_ = false;  // permessage-deflate drains in lws
+  bool close_requested_ = false;
+  bool close_sent_ = false;
+  uint16_t close_code_ = 0;
+  std::string close_reason_;
+  bool peer_closed_ = false;
+  uint16_t peer_code_ = 0;
+  std::string peer_reason_;
+};
+
+}  // namespace lwsnode

@@ -1,0 +1,46 @@
+#include "env_state.h"
+
+#include "connection.h"
+
+namespace lwsnode {
+
+EnvState::EnvState(napi_env env, uv_loop_t* loop)
+    : loop_(loop), context_(loop_, Connection::Protocols()), js_(env) {
+  loop_.SetAfterService([this] { DeliverPending(); });
+}
+
+void EnvState::ConnectionStarted() {
+  if (live_connections_++ == 0) loop_.SetAlive(true);
+}
+
+void EnvState::ConnectionEnded() {
+  if (--live_connections_ == 0) loop_.SetAlive(false);
+}
+
+void EnvState::DeliverPending() {
+  // A listener may call back into us (send, close, connect); whatever that
+  // queues is picked up by this same loop rather than delivered re-entrantly.
+  if (delivering_ || closing_) return;
+  delivering_ = true;
+  while (!pending_.empty()) {
+    std::vector<Connection*> batch;
+    batch.swap(pending_);
+    for (Connection* connection : batch)
+      if (connections_.count(connection)) connection->Deliver();
+  }
+  delivering_ = false;
+}
+
+void EnvState::Teardown(std::function<void()> done) {
+  closing_ = true;
+  pending_.clear();
+  // lws runs every connection's close callbacks inside this call; with
+  // closing_ set they only record, and nothing reaches JavaScript.
+  context_.Destroy();
+  for (Connection* connection : connections_) connection->Detach();
+  connections_.clear();
+  js_.Dispose();
+  loop_.Close(std::move(done));
+}
+
+}  // namespace lwsnode

@@ -1,0 +1,58 @@
+// Everything one Node environment (main thread or worker) owns: its event
+// loop binding, its lws context, its connections, and the way collected
+// events reach JavaScript. Torn down by the environment's cleanup hook.
+#pragma once
+
+#include <node_api.h>
+#include <uv.h>
+
+#include <functional>
+#include <unordered_set>
+#include <vector>
+
+#include "context.h"
+#include "event_loop.h"
+#include "js_call.h"
+
+namespace lwsnode {
+
+class Connection;
+
+class EnvState {
+ public:
+  EnvState(napi_env env, uv_loop_t* loop);
+  EnvState(const EnvState&) = delete;
+  EnvState& operator=(const EnvState&) = delete;
+
+  EventLoop& loop() { return loop_; }
+  Context& context() { return context_; }
+  JsCall& js() { return js_; }
+  bool closing() const { return closing_; }
+
+  void Register(Connection* connection) { connections_.insert(connection); }
+  void Unregister(Connection* connection) { connections_.erase(connection); }
+
+  // `connection` has events for JavaScript; they go out once lws returns.
+  void MarkPending(Connection* connection) { pending_.push_back(connection); }
+
+  // An open connection keeps the process alive; the last one to end lets it exit.
+  void ConnectionStarted();
+  void ConnectionEnded();
+
+  // Closes every connection and handle; `done` runs when libuv let go of all.
+  void Teardown(std::function<void()> done);
+
+ private:
+  void DeliverPending();
+
+  EventLoop loop_;
+  Context context_;
+  JsCall js_;
+  std::unordered_set<Connection*> connections_;
+  std::vector<Connection*> pending_;
+  int live_connections_ = 0;
+  bool delivering_ = false;
+  bool closing_ = false;
+};
+
+}  // namespace lwsnode

@@ -1,0 +1,148 @@
+/**
+ * connect(): validate → resolve the host in Node → open the native
+ * connection → run on_ready → settle the promise by API.md's rules.
+ */
+import dns from 'node:dns';
+import { Courier } from './courier';
+import { ConnectionFailed, General, WebSocketClose, type FailurePhase } from './errors';
+import { native, NativeEventKind, type CloseInitiator, type NativeConnection, type NativeEventBatch } from './native';
+import { isIpAddress, parseConnectOptions, type ConnectOptions, type ConnectSettings } from './options';
+
+export type CloseResult = [code: number, reason: string];
+
+/**
+ * Starts one WebSocket client connection. Option errors throw here, before
+ * anything touches the network; the promise reports only what happened on
+ * the connection: it resolves [code, reason] for a close with 1000 or 1005,
+ * and rejects WebSocketClose, ConnectionFailed, General, or what on_ready threw.
+ */
+export function connect(options: ConnectOptions): Promise<CloseResult> {
+  const run = new ConnectionRun(parseConnectOptions(options));
+  run.start();
+  return run.promise;
+}
+
+class ConnectionRun {
+  /** connect()'s promise; the Courier's close() returns it too. */
+  readonly promise: Promise<CloseResult>;
+  #resolvePromise!: (result: CloseResult) => void;
+  #rejectPromise!: (reason: unknown) => void;
+  #connection: NativeConnection | undefined;
+  #courier: Courier | undefined;
+  #settled = false;
+
+  constructor(private readonly settings: ConnectSettings) {
+    this.promise = new Promise<CloseResult>((resolve, reject) => {
+      this.#resolvePromise = resolve;
+      this.#rejectPromise = reject;
+    });
+  }
+
+  start(): void {
+    const { hostname } = this.settings;
+    if (isIpAddress(hostname)) {
+      this.#open(hostname);
+      return;
+    }
+    dns.lookup(hostname, (error, address) => {
+      if (error) this.#fail('dns', `${hostname} did not resolve: ${error.code ?? error.message}`);
+      else this.#open(address);
+    });
+  }
+
+  #open(address: string): void {
+    const s = this.settings;
+    try {
+      this.#connection = new native.Connection(
+        {
+          address,
+          port: s.port,
+          host: s.hostHeader,
+          path: s.path,
+          protocols: s.protocols,
+          headers: s.headers,
+          sslFlags: s.sslFlags,
+          pingInterval: s.pingInterval,
+          pingTimeout: s.pingTimeout,
+          maxMessageSize: s.maxMessageSize,
+          vhost: { key: `deflate=${s.deflateOffer}`, deflateOffer: s.deflateOffer },
+        },
+        (batch) => this.#onEvents(batch),
+      );
+    } catch (error) {
+      this.#settle(() => this.#rejectPromise(new General(`could not start the connection: ${String(error)}`)));
+    }
+  }
+
+  #onEvents(batch: NativeEventBatch): void {
+    for (let index = 0; index < batch.length; index += 2) {
+      const kind = batch[index] as NativeEventKind;
+      const payload = batch[index + 1];
+      switch (kind) {
+        case NativeEventKind.Open:
+          this.#ready();
+          break;
+        case NativeEventKind.Text:
+          this.#courier?.deliver({ binary: false, data: payload as string });
+          break;
+        case NativeEventKind.Binary:
+          this.#courier?.deliver({ binary: true, data: payload as Buffer });
+          break;
+        case NativeEventKind.Closed: {
+          const [code, reason, initiator] = payload as readonly [number, string, CloseInitiator];
+          this.#closed(code, reason, initiator);
+          break;
+        }
+        case NativeEventKind.Failed: {
+          const [cause, phase] = payload as readonly [string, string];
+          this.#fail(failurePhase(phase, cause), cause);
+          break;
+        }
+      }
+    }
+  }
+
+  #ready(): void {
+    const connection = this.#connection as NativeConnection;
+    const courier = new Courier(connection, this.promise);
+    this.#courier = courier;
+    try {
+      this.settings.onReady(courier);
+    } catch (error) {
+      // Perl: an exception from on_ready rejects the promise with it. The
+      // connection cannot go on without its runner, so it is closed.
+      this.#settle(() => this.#rejectPromise(error));
+      connection.close(1011, '');
+    }
+  }
+
+  #closed(code: number, reason: string, initiator: CloseInitiator): void {
+    this.#courier?.end();
+    if (initiator === 'none') {
+      this.#fail(this.#courier ? 'open' : 'handshake', 'the connection ended without a closing handshake');
+      return;
+    }
+    if (code === 1000 || code === 1005) this.#settle(() => this.#resolvePromise([code, reason]));
+    else this.#settle(() => this.#rejectPromise(new WebSocketClose(code, reason)));
+  }
+
+  #fail(phase: FailurePhase, cause: string): void {
+    this.#courier?.end();
+    const { hostname, port } = this.settings;
+    this.#settle(() => this.#rejectPromise(new ConnectionFailed({ host: hostname, port, phase, cause })));
+  }
+
+  #settle(settle: () => void): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    settle();
+  }
+}
+
+/** Refines the phase lws was in with what its message says. */
+function failurePhase(phase: string, cause: string): FailurePhase {
+  if (/\b(tls|ssl|certificate|x509)\b/i.test(cause)) return 'tls';
+  if (/timed? ?out|timeout/i.test(cause)) return 'timeout';
+  if (phase === 'handshake' || phase === 'connect' || phase === 'open') return phase;
+  return 'connect';
+}

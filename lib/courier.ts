@@ -1,0 +1,190 @@
+/**
+ * The Courier: what on_ready receives to run one connection, as Perl's
+ * Net::Libwebsockets::WebSocket::Courier. No public constructor.
+ */
+import type { NativeConnection } from './native';
+import { describe, invalidRange, invalidType } from './validation';
+
+export type TextListener = (courier: Courier, message: string) => void;
+export type BinaryListener = (courier: Courier, message: Buffer) => void;
+
+/** Releases one pause(); idempotent. Also disposable: `using p = courier.pause()`. */
+export interface PauseHandle {
+  resume(): void;
+  [Symbol.dispose](): void;
+}
+
+/** A close code an endpoint may send (RFC 6455 7.4), or 1005 for none. */
+function isSendableCloseCode(code: number): boolean {
+  return (
+    code === 1000 ||
+    code === 1001 ||
+    code === 1002 ||
+    code === 1003 ||
+    code === 1005 ||
+    (code >= 1007 && code <= 1011) ||
+    (code >= 3000 && code <= 4999)
+  );
+}
+
+// A close frame's payload is at most 125 bytes: 2 for the code, 123 for the reason.
+const MAX_REASON_BYTES = 123;
+
+type Message = { binary: false; data: string } | { binary: true; data: Buffer };
+
+const disposeSymbol: typeof Symbol.dispose = Symbol.dispose ?? Symbol.for('nodejs.dispose');
+
+export class Courier {
+  readonly #native: NativeConnection;
+  readonly #settled: Promise<[number, string]>;
+  readonly #textListeners: TextListener[] = [];
+  readonly #binaryListeners: BinaryListener[] = [];
+  readonly #held: Message[] = [];
+  #pauses = 0;
+  #closing = false;
+  #ended = false;
+
+  /** @internal Created by connect(); not part of the public API. */
+  constructor(connection: NativeConnection, settled: Promise<[number, string]>) {
+    this.#native = connection;
+    this.#settled = settled;
+  }
+
+  /** Adds a listener for text messages; listeners run in the order added. */
+  on_text(listener: TextListener): void {
+    if (typeof listener !== 'function') throw invalidType('a function', 'on_text() listener', listener);
+    this.#textListeners.push(listener);
+  }
+
+  /** Adds a listener for binary messages; listeners run in the order added. */
+  on_binary(listener: BinaryListener): void {
+    if (typeof listener !== 'function') throw invalidType('a function', 'on_binary() listener', listener);
+    this.#binaryListeners.push(listener);
+  }
+
+  /** Queues a text message; messages go out in the order queued. */
+  send_text(text: string): void {
+    if (typeof text !== 'string') throw invalidType('a string', 'send_text() message', text);
+    this.#assertOpen('send_text');
+    this.#native.sendText(text);
+  }
+
+  /** Queues a binary message from a Buffer, TypedArray, DataView or ArrayBuffer. */
+  send_binary(bytes: ArrayBufferView | ArrayBuffer): void {
+    let view: Uint8Array;
+    if (ArrayBuffer.isView(bytes)) view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    else if (bytes instanceof ArrayBuffer) view = new Uint8Array(bytes);
+    else throw invalidType('a Buffer, TypedArray, DataView or ArrayBuffer', 'send_binary() message', bytes);
+    this.#assertOpen('send_binary');
+    this.#native.sendBinary(view);
+  }
+
+  /** Bytes queued by send_* and not yet written to the socket. */
+  get buffered_amount(): number {
+    return this.#native.bufferedAmount;
+  }
+
+  /**
+   * Starts the closing handshake once every queued message is written.
+   * Without a code the close frame carries no status (1005). Returns the
+   * promise connect() returned.
+   */
+  close(code = 1005, reason = ''): Promise<[number, string]> {
+    if (typeof code !== 'number' || !Number.isInteger(code)) throw invalidType('an integer close code', 'close() code', code);
+    if (!isSendableCloseCode(code)) throw invalidRange('1000-1003, 1005, 1007-1011 or 3000-4999', 'close() code', code);
+    if (typeof reason !== 'string') throw invalidType('a string', 'close() reason', reason);
+    if (code === 1005 && reason) throw invalidType('no reason when the close has no status (1005)', 'close() reason', reason);
+    if (!this.#closing && !this.#ended) {
+      this.#closing = true;
+      this.#native.close(code, truncateReason(reason));
+    }
+    return this.#settled;
+  }
+
+  /**
+   * Stops delivering messages and stops reading from the socket, so a fast
+   * sender is held back by TCP, until every handle returned is released.
+   */
+  pause(): PauseHandle {
+    if (this.#pauses++ === 0 && !this.#ended) this.#native.setPaused(true);
+    let released = false;
+    const resume = () => {
+      if (released) return;
+      released = true;
+      if (--this.#pauses === 0) {
+        this.#drainHeld();
+        if (!this.#ended) this.#native.setPaused(false);
+      }
+    };
+    return { resume, [disposeSymbol]: resume };
+  }
+
+  /** @internal A message arrived. */
+  deliver(message: Message): void {
+    if (this.#pauses > 0 || this.#held.length) this.#held.push(message);
+    else this.#dispatch(message);
+  }
+
+  /**
+   * @internal The connection is over: messages held by pause() are
+   * delivered now, since nothing is left to hold back.
+   */
+  end(): void {
+    this.#ended = true;
+    this.#pauses = 0;
+    this.#drainHeld();
+  }
+
+  #drainHeld(): void {
+    while (this.#held.length && this.#pauses === 0) {
+      const message = this.#held.shift() as Message;
+      this.#dispatch(message);
+    }
+  }
+
+  #dispatch(message: Message): void {
+    if (message.binary) {
+      if (!this.#binaryListeners.length) return warnUnheard('binary');
+      for (const listener of [...this.#binaryListeners]) guard('on_binary', () => listener(this, message.data));
+    } else {
+      if (!this.#textListeners.length) return warnUnheard('text');
+      for (const listener of [...this.#textListeners]) guard('on_text', () => listener(this, message.data));
+    }
+  }
+
+  #assertOpen(method: string): void {
+    if (this.#closing || this.#ended) {
+      const error = new Error(`${method}() called after the connection ${this.#ended ? 'closed' : 'started closing'}`);
+      throw Object.assign(error, { code: 'ERR_LWS_CLOSED' });
+    }
+  }
+}
+
+function truncateReason(reason: string): string {
+  const bytes = Buffer.from(reason, 'utf8');
+  if (bytes.length <= MAX_REASON_BYTES) return reason;
+  // Cut at a character boundary: drop continuation bytes (10xxxxxx) at the cut.
+  let end = MAX_REASON_BYTES;
+  while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end--;
+  process.emitWarning(`close() reason is ${bytes.length} bytes; truncated to ${end} (a close frame holds ${MAX_REASON_BYTES})`, {
+    code: 'LWS_CLOSE_REASON_TRUNCATED',
+  });
+  return bytes.subarray(0, end).toString('utf8');
+}
+
+function warnUnheard(kind: 'text' | 'binary'): void {
+  process.emitWarning(`Received a ${kind} message but no on_${kind} listener is set; it was dropped`, {
+    code: 'LWS_UNHEARD_MESSAGE',
+  });
+}
+
+/** A throwing listener is reported and the connection goes on, as Perl traps it. */
+function guard(kind: string, run: () => void): void {
+  try {
+    run();
+  } catch (error) {
+    process.emitWarning(`${kind} listener threw: ${error instanceof Error ? (error.stack ?? error.message) : describe(error)}`, {
+      code: 'LWS_LISTENER_ERROR',
+    });
+  }
+}

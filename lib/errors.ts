@@ -1,0 +1,80 @@
+/**
+ * The errors connect()'s promise rejects with, as in Perl's
+ * Net::Libwebsockets::X: `X.Base` and its subclasses, each with a stable
+ * Node-style `code` and Perl's `get(name)` for its attributes.
+ */
+
+/** Base class of every error this package rejects with. */
+export class Base extends Error {
+  /** Stable identifier for programs, in Node's style. */
+  readonly code: string = 'ERR_LWS';
+  readonly #attributes: ReadonlyMap<string, unknown>;
+
+  constructor(message: string, attributes: Record<string, unknown> = {}, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+    this.#attributes = new Map(Object.entries(attributes));
+  }
+
+  /** An attribute by name, as Perl's `$err->get('name')`; undefined if unknown. */
+  get(name: string): unknown {
+    return this.#attributes.get(name);
+  }
+}
+
+/** The connection closed with a code other than 1000 or 1005. */
+export class WebSocketClose extends Base {
+  override readonly code = 'ERR_LWS_WEBSOCKET_CLOSE';
+  /** The close status code (as `get('code')`). */
+  readonly status: number;
+  /** The close reason, UTF-8 decoded (as `get('reason')`). */
+  readonly reason: string;
+
+  constructor(status: number, reason: string) {
+    super(`WebSocket closed with status ${status}${reason ? ` (${reason})` : ''}`, {
+      code: status,
+      reason,
+    });
+    this.status = status;
+    this.reason = reason;
+  }
+}
+
+/** Where a failed connection was when it failed. */
+export type FailurePhase = 'dns' | 'connect' | 'tls' | 'handshake' | 'timeout' | 'open';
+
+export interface ConnectionFailedDetails {
+  host: string;
+  port: number;
+  phase: FailurePhase;
+  /** What lws (or the resolver) said. */
+  cause: string;
+}
+
+/** The connection failed where Perl would see 1006: no close handshake. */
+export class ConnectionFailed extends Base {
+  override readonly code = 'ERR_LWS_CONNECTION_FAILED';
+  readonly host: string;
+  readonly port: number;
+  readonly phase: FailurePhase;
+
+  constructor(details: ConnectionFailedDetails) {
+    super(
+      `WebSocket connection to ${details.host}:${details.port} failed (${details.phase}): ${details.cause}`,
+      { ...details },
+      { cause: details.cause },
+    );
+    this.host = details.host;
+    this.port = details.port;
+    this.phase = details.phase;
+  }
+}
+
+/** Something unforeseen, such as the lws context failing to start. */
+export class General extends Base {
+  override readonly code = 'ERR_LWS_GENERAL';
+
+  constructor(message: string) {
+    super(message, { message });
+  }
+}

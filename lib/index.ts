@@ -1,0 +1,13 @@
+/**
+ * libwebsockets for Node: a WebSocket client on the real libwebsockets C
+ * library, with the API of Perl's Net::Libwebsockets.
+ */
+import * as X from './errors';
+
+export { connect, type CloseResult } from './connect';
+export { Courier, type PauseHandle, type TextListener, type BinaryListener } from './courier';
+export type { ConnectOptions, CompressionOption, DeflateAttributes, ContextMode } from './options';
+export { Base, WebSocketClose, ConnectionFailed, General, type FailurePhase } from './errors';
+export * from './constants';
+/** The error classes under Perl's namespace: X.Base, X.WebSocketClose, … */
+export { X };

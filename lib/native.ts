@@ -1,0 +1,130 @@
+/**
+ * The one typed declaration of what the native addon exports, and its
+ * loader. Nothing else imports the addon: every value that crosses into C++
+ * is shaped here, after lib/options.ts has validated it.
+ */
+import path from 'node:path';
+import nodeGypBuild = require('node-gyp-build');
+
+/** Kinds of event the addon reports, in the order lws raised them. */
+export enum NativeEventKind {
+  /** payload: [subprotocol, extensions] as the server accepted them */
+  Open = 0,
+  /** payload: the message, UTF-8 decoded */
+  Text = 1,
+  /** payload: the message */
+  Binary = 2,
+  /** payload: [code, reason, initiator]; the final event */
+  Closed = 3,
+  /** payload: [cause, phase]; the final event */
+  Failed = 4,
+}
+
+/** Who sent the close frame that ended the connection. */
+export type CloseInitiator = 'local' | 'remote' | 'none';
+
+export type NativeEventPayload =
+  | readonly [subprotocol: string, extensions: string]
+  | string
+  | Buffer
+  | readonly [code: number, reason: string, initiator: CloseInitiator]
+  | readonly [cause: string, phase: string];
+
+/** [kind, payload, kind, payload, …]: everything one lws turn produced. */
+export type NativeEventBatch = ReadonlyArray<NativeEventKind | NativeEventPayload>;
+
+/** One client vhost: connections with the same key share it. */
+export interface NativeVhostOptions {
+  key: string;
+  /** The Sec-WebSocket-Extensions offer, or '' for none. */
+  deflateOffer: string;
+}
+
+export interface NativeConnectionOptions {
+  /** The numeric address Node resolved: lws never resolves names. */
+  address: string;
+  port: number;
+  /** Host header value; also the TLS server name and certificate name. */
+  host: string;
+  path: string;
+  /** Comma-separated subprotocols, or ''. */
+  protocols: string;
+  /** Flat ["Name:", value, …] pairs, already validated. */
+  headers: string[];
+  /** LCCSCF_* bits, LCCSCF_USE_SSL included for wss. */
+  sslFlags: number;
+  pingInterval: number;
+  pingTimeout: number;
+  maxMessageSize: number;
+  vhost: NativeVhostOptions;
+}
+
+export interface NativeConnection {
+  /** Queues a text message; false once the connection is closing. */
+  sendText(text: string): boolean;
+  sendBinary(bytes: Uint8Array): boolean;
+  /** Starts the closing handshake after the queue drains; 1005 sends no status. */
+  close(code: number, reason: string): boolean;
+  /** Stops or resumes reading from the socket. */
+  setPaused(paused: boolean): void;
+  /** Bytes queued and not yet handed to the socket. */
+  readonly bufferedAmount: number;
+}
+
+export interface NativeConstants {
+  readonly HAS_PMD: boolean;
+  readonly LWS_VERSION: string;
+  readonly LCCSCF_USE_SSL: number;
+  readonly LCCSCF_ALLOW_SELFSIGNED: number;
+  readonly LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK: number;
+  readonly LCCSCF_ALLOW_EXPIRED: number;
+  readonly LCCSCF_ALLOW_INSECURE: number;
+  readonly LLL_ERR: number;
+  readonly LLL_WARN: number;
+  readonly LLL_NOTICE: number;
+  readonly LLL_INFO: number;
+  readonly LLL_DEBUG: number;
+  readonly LLL_PARSER: number;
+  readonly LLL_HEADER: number;
+  readonly LLL_EXT: number;
+  readonly LLL_CLIENT: number;
+  readonly LLL_LATENCY: number;
+  readonly LLL_USER: number;
+  readonly LLL_THREAD: number;
+  readonly CLOSE_STATUS_NORMAL: number;
+  readonly CLOSE_STATUS_GOINGAWAY: number;
+  readonly CLOSE_STATUS_PROTOCOL_ERR: number;
+  readonly CLOSE_STATUS_UNACCEPTABLE_OPCODE: number;
+  readonly CLOSE_STATUS_RESERVED: number;
+  readonly CLOSE_STATUS_NO_STATUS: number;
+  readonly CLOSE_STATUS_ABNORMAL_CLOSE: number;
+  readonly CLOSE_STATUS_INVALID_PAYLOAD: number;
+  readonly CLOSE_STATUS_POLICY_VIOLATION: number;
+  readonly CLOSE_STATUS_MESSAGE_TOO_LARGE: number;
+  readonly CLOSE_STATUS_EXTENSION_REQUIRED: number;
+  readonly CLOSE_STATUS_UNEXPECTED_CONDITION: number;
+}
+
+interface NativeAddon {
+  Connection: new (options: NativeConnectionOptions, onEvents: (batch: NativeEventBatch) => void) => NativeConnection;
+  constants: NativeConstants;
+  setLogLevel(mask: number): void;
+}
+
+function load(): NativeAddon {
+  const root = path.join(__dirname, '..');
+  try {
+    return nodeGypBuild(root) as NativeAddon;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(
+      `libwebsockets: could not load the native addon (${reason}). ` +
+        'No prebuilt binary matches this platform, or it failed to load. ' +
+        'Build from source with `npm rebuild libwebsockets --build-from-source` ' +
+        '(needs cmake, a C++17 compiler and OpenSSL headers), or run `npm run build` in a checkout.',
+      { cause: error },
+    );
+  }
+}
+
+export const native: NativeAddon = load();

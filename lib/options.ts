@@ -1,0 +1,246 @@
+/**
+ * connect()'s options, checked and normalised before anything touches the
+ * network: each problem is a TypeError or RangeError that names the option
+ * and the value. The result is what lib/connect.ts and the addon consume.
+ */
+import net from 'node:net';
+import { native } from './native';
+import type { Courier } from './courier';
+import { integerInRange, invalidRange, invalidType, isToken } from './validation';
+
+/** The options of connect(), named exactly as in Perl's Net::Libwebsockets. */
+export interface ConnectOptions {
+  /** `ws://` or `wss://` URL; path and query are kept. */
+  url: string;
+  /** Runs the connection once the handshake completed. */
+  on_ready: (courier: Courier) => void;
+  /** Perl selects an event loop here; Node has one, so only 'libuv' is accepted. */
+  event?: 'libuv';
+  /** OR of LCCSCF_ALLOW_SELFSIGNED, LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK, LCCSCF_ALLOW_EXPIRED, LCCSCF_ALLOW_INSECURE. */
+  tls?: number;
+  /** Subprotocols to offer, in order of preference. */
+  subprotocols?: readonly string[];
+  /** 'deflate', or a list of setups: ['deflate', { …attributes }, 'deflate', …]; [] for none. */
+  compression?: CompressionOption;
+  /** Extra handshake headers as flat pairs: ['X-Foo', 'foo', 'X-Bar', 'bar']. */
+  headers?: readonly string[];
+  /** Seconds of silence after which a ping is sent (default 30). */
+  ping_interval?: number;
+  /** Seconds without valid traffic after which the connection is dropped (default 299). */
+  ping_timeout?: number;
+  /** Largest message accepted, in bytes (default 100 MiB); a larger one closes with 1009. */
+  max_message_size?: number;
+}
+
+export type ContextMode = 'takeover' | 'no_takeover';
+
+/** permessage-deflate attributes, as in Perl. */
+export interface DeflateAttributes {
+  local_context_mode?: ContextMode;
+  peer_context_mode?: ContextMode;
+  local_max_window_bits?: number;
+  peer_max_window_bits?: number;
+}
+
+export type CompressionOption = 'deflate' | ReadonlyArray<'deflate' | DeflateAttributes>;
+
+/** What connect() needs after validation. */
+export interface ConnectSettings {
+  onReady: (courier: Courier) => void;
+  secure: boolean;
+  /** The URL's host name, without IPv6 brackets: what DNS resolves. */
+  hostname: string;
+  port: number;
+  /** Host header value: the name, with the port when it is not the default. */
+  hostHeader: string;
+  path: string;
+  protocols: string;
+  headers: string[];
+  sslFlags: number;
+  pingInterval: number;
+  pingTimeout: number;
+  maxMessageSize: number;
+  deflateOffer: string;
+}
+
+export const DEFAULTS = {
+  ping_interval: 30,
+  ping_timeout: 299,
+  max_message_size: 100 * 1024 * 1024,
+} as const;
+
+const KNOWN = new Set([
+  'url',
+  'on_ready',
+  'event',
+  'tls',
+  'subprotocols',
+  'compression',
+  'headers',
+  'ping_interval',
+  'ping_timeout',
+  'max_message_size',
+]);
+const REQUIRED = ['url', 'on_ready'];
+
+const TLS_RELAXATIONS = ['LCCSCF_ALLOW_SELFSIGNED', 'LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK', 'LCCSCF_ALLOW_EXPIRED', 'LCCSCF_ALLOW_INSECURE'] as const;
+
+// Headers lws writes itself; a second copy would make the handshake invalid.
+const RESERVED_HEADERS = new Set([
+  'host',
+  'upgrade',
+  'connection',
+  'sec-websocket-key',
+  'sec-websocket-version',
+  'sec-websocket-protocol',
+  'sec-websocket-extensions',
+]);
+
+/** Validates connect()'s options; throws before anything touches the network. */
+export function parseConnectOptions(options: unknown): ConnectSettings {
+  if (typeof options !== 'object' || options === null || Array.isArray(options))
+    throw invalidType('an options object', 'connect()', options);
+  const given = options as Record<string, unknown>;
+  const unknown = Object.keys(given).filter((key) => !KNOWN.has(key));
+  if (unknown.length) throw new TypeError(`Unknown: ${unknown.join(', ')}`);
+  const missing = REQUIRED.filter((key) => given[key] === undefined);
+  if (missing.length) throw new TypeError(`Need: ${missing.join(', ')}`);
+
+  const url = parseUrl(given.url);
+  if (typeof given.on_ready !== 'function') throw invalidType('a function', 'on_ready', given.on_ready);
+  if (given.event !== undefined && given.event !== 'libuv')
+    throw invalidType("'libuv' (Node has one event loop)", 'event', given.event);
+
+  return {
+    ...url,
+    onReady: given.on_ready as (courier: Courier) => void,
+    protocols: parseSubprotocols(given.subprotocols),
+    headers: parseHeaders(given.headers),
+    sslFlags: url.secure ? native.constants.LCCSCF_USE_SSL | parseTls(given.tls) : 0,
+    pingInterval: given.ping_interval === undefined ? DEFAULTS.ping_interval : integerInRange(given.ping_interval, 'ping_interval', 1, 65535),
+    pingTimeout: given.ping_timeout === undefined ? DEFAULTS.ping_timeout : integerInRange(given.ping_timeout, 'ping_timeout', 1, 65535),
+    maxMessageSize:
+      given.max_message_size === undefined ? DEFAULTS.max_message_size : integerInRange(given.max_message_size, 'max_message_size', 1, 2 ** 32),
+    deflateOffer: parseCompression(given.compression),
+  };
+}
+
+type UrlParts = Pick<ConnectSettings, 'secure' | 'hostname' | 'port' | 'hostHeader' | 'path'>;
+
+function parseUrl(value: unknown): UrlParts {
+  if (typeof value !== 'string') throw invalidType('a ws:// or wss:// URL string', 'url', value);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw invalidType('a ws:// or wss:// URL', 'url', value);
+  }
+  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw invalidType('a ws:// or wss:// URL', 'url', value);
+  if (url.hash) throw invalidType('a URL without a #fragment (RFC 6455 3)', 'url', value);
+  if (url.username || url.password) throw invalidType('a URL without credentials', 'url', value);
+  const secure = url.protocol === 'wss:';
+  // URL leaves out a port equal to the scheme's default.
+  const port = url.port ? Number(url.port) : secure ? 443 : 80;
+  const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  if (!hostname) throw invalidType('a URL with a host', 'url', value);
+  return {
+    secure,
+    hostname,
+    port,
+    hostHeader: url.port ? `${url.hostname}:${url.port}` : url.hostname,
+    path: `${url.pathname || '/'}${url.search}`,
+  };
+}
+
+function parseTls(value: unknown): number {
+  if (value === undefined) return 0;
+  const allowed = TLS_RELAXATIONS.reduce((mask, name) => mask | native.constants[name], 0);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0)
+    throw invalidType(`a mask of ${TLS_RELAXATIONS.join(', ')}`, 'tls', value);
+  if ((value & ~allowed) !== 0) throw invalidRange(`a mask of ${TLS_RELAXATIONS.join(', ')}`, 'tls', value);
+  return value;
+}
+
+function parseSubprotocols(value: unknown): string {
+  if (value === undefined) return '';
+  if (!Array.isArray(value)) throw invalidType('an array of subprotocol names', 'subprotocols', value);
+  const seen = new Set<string>();
+  for (const [index, name] of value.entries()) {
+    if (typeof name !== 'string' || !isToken(name))
+      throw invalidType('a subprotocol name (an RFC 6455 token)', `subprotocols[${index}]`, name);
+    if (seen.has(name)) throw invalidType('distinct subprotocol names', 'subprotocols', value);
+    seen.add(name);
+  }
+  return value.join(', ');
+}
+
+function parseHeaders(value: unknown): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw invalidType("a flat array of header pairs ['Name', 'value', …]", 'headers', value);
+  if (value.length % 2 !== 0) throw invalidType('an even number of entries (name, value pairs)', 'headers', value);
+  const headers: string[] = [];
+  for (let index = 0; index < value.length; index += 2) {
+    const name: unknown = value[index];
+    const headerValue: unknown = value[index + 1];
+    if (typeof name !== 'string' || !isToken(name)) throw invalidType('a header name (an RFC 7230 token)', `headers[${index}]`, name);
+    if (RESERVED_HEADERS.has(name.toLowerCase()))
+      throw invalidType('a header that lws does not set itself', `headers[${index}]`, name);
+    if (typeof headerValue !== 'string' || /[\r\n\0]/.test(headerValue))
+      throw invalidType('a header value string without CR, LF or NUL', `headers[${index + 1}]`, headerValue);
+    headers.push(`${name}:`, headerValue);
+  }
+  return headers;
+}
+
+/** The permessage-deflate offer (RFC 7692) for the compression option. */
+function parseCompression(value: unknown): string {
+  if (value === undefined) return native.constants.HAS_PMD ? 'permessage-deflate; client_max_window_bits' : '';
+  const setups = value === 'deflate' ? ['deflate'] : value;
+  if (!Array.isArray(setups)) throw invalidType("'deflate' or an array of compression setups", 'compression', value);
+  const offers: string[] = [];
+  for (let index = 0; index < setups.length; index++) {
+    const name: unknown = setups[index];
+    if (name !== 'deflate') throw invalidType("'deflate' (the only compression lws offers)", `compression[${index}]`, name);
+    const next: unknown = setups[index + 1];
+    if (typeof next === 'object' && next !== null) {
+      offers.push(deflateOffer(next as Record<string, unknown>, `compression[${index + 1}]`));
+      index++;
+    } else {
+      offers.push('permessage-deflate; client_max_window_bits');
+    }
+  }
+  if (offers.length && !native.constants.HAS_PMD)
+    throw invalidType('no compression: this lws build has no permessage-deflate (HAS_PMD is false)', 'compression', value);
+  return offers.join(', ');
+}
+
+const DEFLATE_ATTRIBUTES = new Set(['local_context_mode', 'peer_context_mode', 'local_max_window_bits', 'peer_max_window_bits']);
+
+function deflateOffer(attributes: Record<string, unknown>, name: string): string {
+  const unknown = Object.keys(attributes).filter((key) => !DEFLATE_ATTRIBUTES.has(key));
+  if (unknown.length) throw new TypeError(`Unknown ${name} attribute(s): ${unknown.join(', ')}`);
+  // "local" is this client, "peer" the server (RFC 7692 7.1).
+  const parameters = ['permessage-deflate'];
+  const contextMode = (key: 'local_context_mode' | 'peer_context_mode', parameter: string) => {
+    const mode = attributes[key];
+    if (mode === undefined || mode === 'takeover') return;
+    if (mode !== 'no_takeover') throw invalidType("'takeover' or 'no_takeover'", `${name}.${key}`, mode);
+    parameters.push(parameter);
+  };
+  contextMode('local_context_mode', 'client_no_context_takeover');
+  contextMode('peer_context_mode', 'server_no_context_takeover');
+  const localBits = attributes.local_max_window_bits;
+  parameters.push(
+    localBits === undefined
+      ? 'client_max_window_bits'
+      : `client_max_window_bits=${integerInRange(localBits, `${name}.local_max_window_bits`, 8, 15)}`,
+  );
+  if (attributes.peer_max_window_bits !== undefined)
+    parameters.push(`server_max_window_bits=${integerInRange(attributes.peer_max_window_bits, `${name}.peer_max_window_bits`, 8, 15)}`);
+  return parameters.join('; ');
+}
+
+/** True when `hostname` needs no DNS lookup. */
+export function isIpAddress(hostname: string): boolean {
+  return net.isIP(hostname) !== 0;
+}
