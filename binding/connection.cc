@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include <sys/socket.h>
+
 #include "addon.h"
 #include "env_state.h"
 
@@ -30,6 +32,18 @@ uint32_t GetUint(const Napi::Object& object, const char* key) {
   return object.Get(key).As<Napi::Number>().Uint32Value();
 }
 
+// lws's text for a failed connect ("closed before established") leaves out
+// the socket's own error, which is the useful part: ECONNREFUSED and friends.
+std::string ConnectionErrorCause(lws* wsi, const char* lws_text) {
+  std::string cause = lws_text ? lws_text : "connection failed";
+  int fd = lws_get_socket_fd(wsi);
+  int error = 0;
+  socklen_t size = sizeof error;
+  if (fd >= 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &size) == 0 && error)
+    cause += std::string(": ") + std::strerror(error);
+  return cause;
+}
+
 }  // namespace
 
 const lws_protocols* Connection::Protocols() {
@@ -47,6 +61,7 @@ Napi::Function Connection::Define(Napi::Env env) {
                          InstanceMethod<&Connection::SendBinary>("sendBinary"),
                          InstanceMethod<&Connection::Close>("close"),
                          InstanceMethod<&Connection::SetPaused>("setPaused"),
+                         InstanceMethod<&Connection::Abort>("abort"),
                          InstanceAccessor<&Connection::GetBufferedAmount>("bufferedAmount"),
                      });
 }
@@ -129,7 +144,9 @@ int Connection::HandleLwsEvent(lws* wsi, lws_callback_reasons reason, void* in, 
   if (reason != LWS_CALLBACK_WSI_DESTROY) wsi_ = wsi;
   switch (reason) {
     case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
+      // The socket is connected (and TLS negotiated): the upgrade goes out.
       phase_ = "handshake";
+      Queue({EventKind::kConnected});
       return AppendHeaders(static_cast<unsigned char**>(in), *static_cast<unsigned char**>(in) + len);
 
     case LWS_CALLBACK_CLIENT_ESTABLISHED:
@@ -149,7 +166,7 @@ int Connection::HandleLwsEvent(lws* wsi, lws_callback_reasons reason, void* in, 
       return close_sent_ ? -1 : 0;
 
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-      Finish({EventKind::kFailed, 0, in ? static_cast<const char*>(in) : "connection failed", phase_});
+      Finish({EventKind::kFailed, 0, ConnectionErrorCause(wsi, static_cast<const char*>(in)), phase_});
       return 0;
 
     case LWS_CALLBACK_CLIENT_CLOSED:
@@ -308,6 +325,9 @@ void Connection::Deliver() {
         final_event = true;
         break;
       }
+      case EventKind::kConnected:
+        batch.Set(index++, env.Undefined());
+        break;
       case EventKind::kFailed: {
         Napi::Array failed = Napi::Array::New(env, 2);
         failed.Set(0u, Napi::String::New(env, event.data));
@@ -369,6 +389,16 @@ Napi::Value Connection::SetPaused(const Napi::CallbackInfo& info) {
   if (wsi_ && state_) {
     lws_rx_flow_control(wsi_, info[0].As<Napi::Boolean>().Value() ? 0 : 1);
     state_->loop().Kick();  // resuming may leave buffered input to service
+  }
+  return info.Env().Undefined();
+}
+
+// abort(): drops the connection without a closing handshake; it ends with
+// a Failed event like any connection that could not be completed.
+Napi::Value Connection::Abort(const Napi::CallbackInfo& info) {
+  if (wsi_ && state_ && !finished_) {
+    lws_set_timeout(wsi_, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    state_->loop().Kick();
   }
   return info.Env().Undefined();
 }

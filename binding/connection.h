@@ -31,7 +31,14 @@ class Connection : public Napi::ObjectWrap<Connection> {
 
  private:
   // Numbers shared with lib/native.ts (NativeEventKind).
-  enum class EventKind : uint32_t { kOpen = 0, kText = 1, kBinary = 2, kClosed = 3, kFailed = 4 };
+  enum class EventKind : uint32_t {
+    kOpen = 0,
+    kText = 1,
+    kBinary = 2,
+    kClosed = 3,
+    kFailed = 4,
+    kConnected = 5,
+  };
   struct Event {
     EventKind kind;
     uint32_t code = 0;
@@ -58,6 +65,7 @@ class Connection : public Napi::ObjectWrap<Connection> {
   Napi::Value SendBinary(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value SetPaused(const Napi::CallbackInfo& info);
+  Napi::Value Abort(const Napi::CallbackInfo& info);
   Napi::Value GetBufferedAmount(const Napi::CallbackInfo& info);
   bool Enqueue(Outgoing message);
 

@@ -2,11 +2,12 @@
  * connect(): validate → resolve the host in Node → open the native
  * connection → run on_ready → settle the promise by API.md's rules.
  */
-import dns from 'node:dns';
+import type { LookupAddress } from 'node:dns';
+import { resolveAddresses } from './addresses';
 import { Courier } from './courier';
 import { ConnectionFailed, General, WebSocketClose, type FailurePhase } from './errors';
 import { native, NativeEventKind, type CloseInitiator, type NativeConnection, type NativeEventBatch } from './native';
-import { isIpAddress, parseConnectOptions, type ConnectOptions, type ConnectSettings } from './options';
+import { parseConnectOptions, type ConnectOptions, type ConnectSettings } from './options';
 
 export type CloseResult = [code: number, reason: string];
 
@@ -22,6 +23,10 @@ export function connect(options: ConnectOptions): Promise<CloseResult> {
   return run.promise;
 }
 
+// As net.connect's autoSelectFamilyAttemptTimeout: how long one address
+// may take to connect while other addresses are left to try.
+const ATTEMPT_TIMEOUT_MS = 250;
+
 class ConnectionRun {
   /** connect()'s promise; the Courier's close() returns it too. */
   readonly promise: Promise<CloseResult>;
@@ -30,6 +35,10 @@ class ConnectionRun {
   #connection: NativeConnection | undefined;
   #courier: Courier | undefined;
   #settled = false;
+  /** Addresses not tried yet, and why each tried one failed. */
+  #remaining: LookupAddress[] = [];
+  readonly #attemptErrors: string[] = [];
+  #attemptTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly settings: ConnectSettings) {
     this.promise = new Promise<CloseResult>((resolve, reject) => {
@@ -39,23 +48,25 @@ class ConnectionRun {
   }
 
   start(): void {
-    const { hostname } = this.settings;
-    if (isIpAddress(hostname)) {
-      this.#open(hostname);
-      return;
-    }
-    dns.lookup(hostname, (error, address) => {
-      if (error) this.#fail('dns', `${hostname} did not resolve: ${error.code ?? error.message}`);
-      else this.#open(address);
-    });
+    const { hostname, lookup } = this.settings;
+    resolveAddresses(hostname, lookup).then(
+      (addresses) => {
+        this.#remaining = addresses;
+        this.#attemptNext();
+      },
+      (error: NodeJS.ErrnoException) => this.#fail('dns', `${hostname} did not resolve: ${error.code ?? error.message}`),
+    );
   }
 
-  #open(address: string): void {
+  /** Opens a native connection to the next address. */
+  #attemptNext(): void {
+    const target = this.#remaining.shift() as LookupAddress;
     const s = this.settings;
+    let connection: NativeConnection;
     try {
-      this.#connection = new native.Connection(
+      connection = new native.Connection(
         {
-          address,
+          address: target.address,
           port: s.port,
           host: s.hostHeader,
           path: s.path,
@@ -67,18 +78,34 @@ class ConnectionRun {
           maxMessageSize: s.maxMessageSize,
           vhost: { key: `deflate=${s.deflateOffer}`, deflateOffer: s.deflateOffer },
         },
-        (batch) => this.#onEvents(batch),
+        (batch) => {
+          // Events of an abandoned attempt only end it; they are not ours.
+          if (connection === this.#connection) this.#onEvents(batch, target.address);
+        },
       );
     } catch (error) {
       this.#settle(() => this.#rejectPromise(new General(`could not start the connection: ${String(error)}`)));
+      return;
+    }
+    this.#connection = connection;
+    if (this.#remaining.length) {
+      this.#attemptTimer = setTimeout(() => {
+        this.#attemptErrors.push(`${target.address}: no connection within ${ATTEMPT_TIMEOUT_MS} ms`);
+        this.#connection = undefined;
+        connection.abort();
+        this.#attemptNext();
+      }, ATTEMPT_TIMEOUT_MS);
     }
   }
 
-  #onEvents(batch: NativeEventBatch): void {
+  #onEvents(batch: NativeEventBatch, address: string): void {
     for (let index = 0; index < batch.length; index += 2) {
       const kind = batch[index] as NativeEventKind;
       const payload = batch[index + 1];
       switch (kind) {
+        case NativeEventKind.Connected:
+          clearTimeout(this.#attemptTimer);
+          break;
         case NativeEventKind.Open:
           this.#ready();
           break;
@@ -95,7 +122,7 @@ class ConnectionRun {
         }
         case NativeEventKind.Failed: {
           const [cause, phase] = payload as readonly [string, string];
-          this.#fail(failurePhase(phase, cause), cause);
+          this.#attemptFailed(address, failurePhase(phase, cause), cause);
           break;
         }
       }
@@ -124,6 +151,21 @@ class ConnectionRun {
     }
     if (code === 1000 || code === 1005) this.#settle(() => this.#resolvePromise([code, reason]));
     else this.#settle(() => this.#rejectPromise(new WebSocketClose(code, reason)));
+  }
+
+  /** An address that could not be connected to gives way to the next one. */
+  #attemptFailed(address: string, phase: FailurePhase, cause: string): void {
+    clearTimeout(this.#attemptTimer);
+    if (phase === 'connect' && this.#remaining.length) {
+      this.#attemptErrors.push(`${address}: ${cause}`);
+      this.#attemptNext();
+      return;
+    }
+    if (this.#attemptErrors.length) {
+      this.#attemptErrors.push(`${address}: ${cause}`);
+      cause = `every address failed: ${this.#attemptErrors.join('; ')}`;
+    }
+    this.#fail(phase, cause);
   }
 
   #fail(phase: FailurePhase, cause: string): void {

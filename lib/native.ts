@@ -18,6 +18,8 @@ export enum NativeEventKind {
   Closed = 3,
   /** payload: [cause, phase]; the final event */
   Failed = 4,
+  /** payload: undefined; the socket connected and the upgrade request went out */
+  Connected = 5,
 }
 
 /** Who sent the close frame that ended the connection. */
@@ -28,7 +30,8 @@ export type NativeEventPayload =
   | string
   | Buffer
   | readonly [code: number, reason: string, initiator: CloseInitiator]
-  | readonly [cause: string, phase: string];
+  | readonly [cause: string, phase: string]
+  | undefined;
 
 /** [kind, payload, kind, payload, …]: everything one lws turn produced. */
 export type NativeEventBatch = ReadonlyArray<NativeEventKind | NativeEventPayload>;
@@ -67,6 +70,8 @@ export interface NativeConnection {
   close(code: number, reason: string): boolean;
   /** Stops or resumes reading from the socket. */
   setPaused(paused: boolean): void;
+  /** Drops the connection without a closing handshake; it ends with a Failed event. */
+  abort(): void;
   /** Bytes queued and not yet handed to the socket. */
   readonly bufferedAmount: number;
 }

@@ -3,7 +3,7 @@
  * network: each problem is a TypeError or RangeError that names the option
  * and the value. The result is what lib/connect.ts and the addon consume.
  */
-import net from 'node:net';
+import type { LookupAddress, LookupAllOptions } from 'node:dns';
 import { native } from './native';
 import type { Courier } from './courier';
 import { integerInRange, invalidRange, invalidType, isToken } from './validation';
@@ -30,7 +30,16 @@ export interface ConnectOptions {
   ping_timeout?: number;
   /** Largest message accepted, in bytes (default 100 MiB); a larger one closes with 1009. */
   max_message_size?: number;
+  /** Resolver with dns.lookup()'s signature (default dns.lookup); called with { all: true }. */
+  lookup?: LookupFunction;
 }
+
+/** dns.lookup()'s signature, as net.connect()'s `lookup` option takes it. */
+export type LookupFunction = (
+  hostname: string,
+  options: LookupAllOptions,
+  callback: (error: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void,
+) => void;
 
 export type ContextMode = 'takeover' | 'no_takeover';
 
@@ -61,6 +70,7 @@ export interface ConnectSettings {
   pingTimeout: number;
   maxMessageSize: number;
   deflateOffer: string;
+  lookup: LookupFunction | undefined;
 }
 
 export const DEFAULTS = {
@@ -80,6 +90,7 @@ const KNOWN = new Set([
   'ping_interval',
   'ping_timeout',
   'max_message_size',
+  'lookup',
 ]);
 const REQUIRED = ['url', 'on_ready'];
 
@@ -122,6 +133,7 @@ export function parseConnectOptions(options: unknown): ConnectSettings {
     maxMessageSize:
       given.max_message_size === undefined ? DEFAULTS.max_message_size : integerInRange(given.max_message_size, 'max_message_size', 1, 2 ** 32),
     deflateOffer: parseCompression(given.compression),
+    lookup: parseLookup(given.lookup),
   };
 }
 
@@ -150,6 +162,12 @@ function parseUrl(value: unknown): UrlParts {
     hostHeader: url.port ? `${url.hostname}:${url.port}` : url.hostname,
     path: `${url.pathname || '/'}${url.search}`,
   };
+}
+
+function parseLookup(value: unknown): LookupFunction | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'function') throw invalidType("a function with dns.lookup()'s signature", 'lookup', value);
+  return value as LookupFunction;
 }
 
 function parseTls(value: unknown): number {
@@ -240,7 +258,3 @@ function deflateOffer(attributes: Record<string, unknown>, name: string): string
   return parameters.join('; ');
 }
 
-/** True when `hostname` needs no DNS lookup. */
-export function isIpAddress(hostname: string): boolean {
-  return net.isIP(hostname) !== 0;
-}

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Sets a fresh checkout up: the Debian packages the build and tests use,
+# the npm packages, the pinned lws (fetched and built once), the addon and
+# the TypeScript.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export DEBIAN_FRONTEND=noninteractive
+apt_packages=(cmake g++ make pkg-config libssl-dev zlib1g-dev python3-websockets openssl)
+if ! dpkg -s "${apt_packages[@]}" >/dev/null 2>&1; then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "setup: needs these Debian packages (run as root to install): ${apt_packages[*]}" >&2
+    exit 1
+  fi
+  apt-get update -qq
+  apt-get install -y -qq "${apt_packages[@]}" >/dev/null
+fi
+
+npm ci --no-audit --no-fund
+npm run build
