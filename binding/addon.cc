@@ -7,6 +7,7 @@
 
 #include "connection.h"
 #include "env_state.h"
+#include "logger.h"
 
 namespace lwsnode {
 
@@ -24,6 +25,7 @@ Addon::Addon(Napi::Env env, Napi::Object exports) {
 
   DefineAddon(exports, {
                            InstanceValue("Connection", Connection::Define(env)),
+                           InstanceValue("Logger", Logger::Define(env)),
                            InstanceValue("constants", Constants(env)),
                            InstanceValue("setLogLevel", Napi::Function::New(env, SetLogLevel)),
                        });

@@ -7,6 +7,7 @@
 
 #include "addon.h"
 #include "env_state.h"
+#include "logger.h"
 
 namespace lwsnode {
 
@@ -115,6 +116,11 @@ Connection::Connection(const Napi::CallbackInfo& info)
   connect.retry_and_idle_policy = &retry_policy_;
   connect.opaque_user_data = this;
   connect.pwsi = &wsi_;
+  Napi::Value logger = options.Get("logger");
+  if (logger.IsObject()) {
+    logger_ = Napi::Persistent(logger.As<Napi::Object>());
+    connect.log_cx = Logger::Unwrap(logger_.Value())->log_context();
+  }
 
   // lws may report a failure from inside this call; like every event it is
   // delivered from the loop, after this constructor has returned.

@@ -11,11 +11,13 @@
 #include <string>
 #include <vector>
 
+#include "deliverable.h"
+
 namespace lwsnode {
 
 class EnvState;
 
-class Connection : public Napi::ObjectWrap<Connection> {
+class Connection : public Napi::ObjectWrap<Connection>, public Deliverable {
  public:
   static Napi::Function Define(Napi::Env env);
   // The protocol list every vhost is created with: one, bound to this class.
@@ -24,10 +26,8 @@ class Connection : public Napi::ObjectWrap<Connection> {
   explicit Connection(const Napi::CallbackInfo& info);
   ~Connection() override;
 
-  // Hands the collected events to JavaScript (called by EnvState).
-  void Deliver();
-  // The environment is shutting down and lws has already let go of us.
-  void Detach();
+  void Deliver() override;
+  void Detach() override;
 
  private:
   // Numbers shared with lib/native.ts (NativeEventKind).
@@ -72,6 +72,7 @@ class Connection : public Napi::ObjectWrap<Connection> {
   EnvState* state_;
   lws* wsi_ = nullptr;
   Napi::FunctionReference on_events_;
+  Napi::ObjectReference logger_;  // its log context must outlive the wsi
   std::vector<Event> events_;
   bool pending_ = false;       // in the environment's delivery list
   bool finished_ = false;      // the final event is queued

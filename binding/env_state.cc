@@ -23,10 +23,10 @@ void EnvState::DeliverPending() {
   if (delivering_ || closing_) return;
   delivering_ = true;
   while (!pending_.empty()) {
-    std::vector<Connection*> batch;
+    std::vector<Deliverable*> batch;
     batch.swap(pending_);
-    for (Connection* connection : batch)
-      if (connections_.count(connection)) connection->Deliver();
+    for (Deliverable* object : batch)
+      if (objects_.count(object)) object->Deliver();
   }
   delivering_ = false;
 }
@@ -37,8 +37,8 @@ void EnvState::Teardown(std::function<void()> done) {
   // lws runs every connection's close callbacks inside this call; with
   // closing_ set they only record, and nothing reaches JavaScript.
   context_.Destroy();
-  for (Connection* connection : connections_) connection->Detach();
-  connections_.clear();
+  for (Deliverable* object : objects_) object->Detach();
+  objects_.clear();
   js_.Dispose();
   loop_.Close(std::move(done));
 }

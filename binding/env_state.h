@@ -11,12 +11,11 @@
 #include <vector>
 
 #include "context.h"
+#include "deliverable.h"
 #include "event_loop.h"
 #include "js_call.h"
 
 namespace lwsnode {
-
-class Connection;
 
 class EnvState {
  public:
@@ -29,11 +28,11 @@ class EnvState {
   JsCall& js() { return js_; }
   bool closing() const { return closing_; }
 
-  void Register(Connection* connection) { connections_.insert(connection); }
-  void Unregister(Connection* connection) { connections_.erase(connection); }
+  void Register(Deliverable* object) { objects_.insert(object); }
+  void Unregister(Deliverable* object) { objects_.erase(object); }
 
-  // `connection` has events for JavaScript; they go out once lws returns.
-  void MarkPending(Connection* connection) { pending_.push_back(connection); }
+  // `object` has events for JavaScript; they go out once lws returns.
+  void MarkPending(Deliverable* object) { pending_.push_back(object); }
 
   // An open connection keeps the process alive; the last one to end lets it exit.
   void ConnectionStarted();
@@ -48,8 +47,8 @@ class EnvState {
   EventLoop loop_;
   Context context_;
   JsCall js_;
-  std::unordered_set<Connection*> connections_;
-  std::vector<Connection*> pending_;
+  std::unordered_set<Deliverable*> objects_;  // connections and loggers alive
+  std::vector<Deliverable*> pending_;
   int live_connections_ = 0;
   bool delivering_ = false;
   bool closing_ = false;

@@ -77,6 +77,7 @@ class ConnectionRun {
           pingTimeout: s.pingTimeout,
           maxMessageSize: s.maxMessageSize,
           vhost: { key: `deflate=${s.deflateOffer}`, deflateOffer: s.deflateOffer },
+          ...(s.logger && { logger: s.logger.native }),
         },
         (batch) => {
           // Events of an abandoned attempt only end it; they are not ours.

@@ -8,6 +8,7 @@ export { connect, type CloseResult } from './connect';
 export { Courier, type PauseHandle, type TextListener, type BinaryListener } from './courier';
 export type { ConnectOptions, CompressionOption, DeflateAttributes, ContextMode } from './options';
 export { Base, WebSocketClose, ConnectionFailed, General, type FailurePhase } from './errors';
+export { Logger, type LoggerOptions } from './logger';
 export * from './constants';
 /** The error classes under Perl's namespace: X.Base, X.WebSocketClose, … */
 export { X };

@@ -60,7 +60,12 @@ export interface NativeConnectionOptions {
   pingTimeout: number;
   maxMessageSize: number;
   vhost: NativeVhostOptions;
+  /** lws log lines of this connection go to this logger's context. */
+  logger?: NativeLogger;
 }
+
+/** An lws 4.3 log context whose lines reach `callback` after lws returns. */
+export type NativeLogger = { readonly __brand: 'NativeLogger' };
 
 export interface NativeConnection {
   /** Queues a text message; false once the connection is closing. */
@@ -112,6 +117,7 @@ export interface NativeConstants {
 
 interface NativeAddon {
   Connection: new (options: NativeConnectionOptions, onEvents: (batch: NativeEventBatch) => void) => NativeConnection;
+  Logger: new (levelMask: number, callback: (level: number, message: string) => void) => NativeLogger;
   constants: NativeConstants;
   setLogLevel(mask: number): void;
 }

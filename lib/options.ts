@@ -6,6 +6,7 @@
 import type { LookupAddress, LookupAllOptions } from 'node:dns';
 import { native } from './native';
 import type { Courier } from './courier';
+import { Logger } from './logger';
 import { integerInRange, invalidRange, invalidType, isToken } from './validation';
 
 /** The options of connect(), named exactly as in Perl's Net::Libwebsockets. */
@@ -30,6 +31,8 @@ export interface ConnectOptions {
   ping_timeout?: number;
   /** Largest message accepted, in bytes (default 100 MiB); a larger one closes with 1009. */
   max_message_size?: number;
+  /** Receives lws's log lines for this connection (lws 4.3 log contexts). */
+  logger?: Logger;
   /** Resolver with dns.lookup()'s signature (default dns.lookup); called with { all: true }. */
   lookup?: LookupFunction;
 }
@@ -71,6 +74,7 @@ export interface ConnectSettings {
   maxMessageSize: number;
   deflateOffer: string;
   lookup: LookupFunction | undefined;
+  logger: Logger | undefined;
 }
 
 export const DEFAULTS = {
@@ -91,6 +95,7 @@ const KNOWN = new Set([
   'ping_timeout',
   'max_message_size',
   'lookup',
+  'logger',
 ]);
 const REQUIRED = ['url', 'on_ready'];
 
@@ -127,13 +132,15 @@ export function parseConnectOptions(options: unknown): ConnectSettings {
     onReady: given.on_ready as (courier: Courier) => void,
     protocols: parseSubprotocols(given.subprotocols),
     headers: parseHeaders(given.headers),
-    sslFlags: url.secure ? native.constants.LCCSCF_USE_SSL | parseTls(given.tls) : 0,
+    // Checked for ws:// too: a bad value is a bug wherever it is passed.
+    sslFlags: url.secure ? native.constants.LCCSCF_USE_SSL | parseTls(given.tls) : (parseTls(given.tls), 0),
     pingInterval: given.ping_interval === undefined ? DEFAULTS.ping_interval : integerInRange(given.ping_interval, 'ping_interval', 1, 65535),
     pingTimeout: given.ping_timeout === undefined ? DEFAULTS.ping_timeout : integerInRange(given.ping_timeout, 'ping_timeout', 1, 65535),
     maxMessageSize:
       given.max_message_size === undefined ? DEFAULTS.max_message_size : integerInRange(given.max_message_size, 'max_message_size', 1, 2 ** 32),
     deflateOffer: parseCompression(given.compression),
     lookup: parseLookup(given.lookup),
+    logger: parseLogger(given.logger),
   };
 }
 
@@ -148,7 +155,8 @@ function parseUrl(value: unknown): UrlParts {
     throw invalidType('a ws:// or wss:// URL', 'url', value);
   }
   if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw invalidType('a ws:// or wss:// URL', 'url', value);
-  if (url.hash) throw invalidType('a URL without a #fragment (RFC 6455 3)', 'url', value);
+  // url.hash is '' for a bare '#', which RFC 6455 forbids as well.
+  if (url.hash || value.includes('#')) throw invalidType('a URL without a #fragment (RFC 6455 3)', 'url', value);
   if (url.username || url.password) throw invalidType('a URL without credentials', 'url', value);
   const secure = url.protocol === 'wss:';
   // URL leaves out a port equal to the scheme's default.
@@ -164,6 +172,12 @@ function parseUrl(value: unknown): UrlParts {
   };
 }
 
+function parseLogger(value: unknown): Logger | undefined {
+  if (value === undefined) return undefined;
+  if (!(value instanceof Logger)) throw invalidType('a Logger', 'logger', value);
+  return value;
+}
+
 function parseLookup(value: unknown): LookupFunction | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'function') throw invalidType("a function with dns.lookup()'s signature", 'lookup', value);
@@ -175,7 +189,8 @@ function parseTls(value: unknown): number {
   const allowed = TLS_RELAXATIONS.reduce((mask, name) => mask | native.constants[name], 0);
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0)
     throw invalidType(`a mask of ${TLS_RELAXATIONS.join(', ')}`, 'tls', value);
-  if ((value & ~allowed) !== 0) throw invalidRange(`a mask of ${TLS_RELAXATIONS.join(', ')}`, 'tls', value);
+  // `value > allowed` first: bitwise operators see only the low 32 bits.
+  if (value > allowed || (value & ~allowed) !== 0) throw invalidRange(`a mask of ${TLS_RELAXATIONS.join(', ')}`, 'tls', value);
   return value;
 }
 
