@@ -56,6 +56,7 @@ fi
 
 echo "build-lws: configuring libwebsockets from $source_dir" >&2
 rm -rf "$build_dir" "$prefix"
+mkdir -p "$build_root"
 cmake -S "$source_dir" -B "$build_dir" -DCMAKE_INSTALL_PREFIX="$prefix" \
   "${options[@]}" >"$build_root/configure.log" 2>&1 ||
   { tail -n 40 "$build_root/configure.log" >&2; exit 1; }
