@@ -61,24 +61,10 @@ class ConnectionRun {
   /** Opens a native connection to the next address. */
   #attemptNext(): void {
     const target = this.#remaining.shift() as LookupAddress;
-    const s = this.settings;
     let connection: NativeConnection;
     try {
       connection = new native.Connection(
-        {
-          address: target.address,
-          port: s.port,
-          host: s.hostHeader,
-          path: s.path,
-          protocols: s.protocols,
-          headers: s.headers,
-          sslFlags: s.sslFlags,
-          pingInterval: s.pingInterval,
-          pingTimeout: s.pingTimeout,
-          maxMessageSize: s.maxMessageSize,
-          vhost: { key: `deflate=${s.deflateOffer}`, deflateOffer: s.deflateOffer },
-          ...(s.logger && { logger: s.logger.native }),
-        },
+        { ...this.settings.connection, address: target.address, ...(this.settings.logger && { logger: this.settings.logger.native }) },
         (batch) => {
           // Events of an abandoned attempt only end it; they are not ours.
           if (connection === this.#connection) this.#onEvents(batch, target.address);

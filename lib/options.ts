@@ -4,7 +4,7 @@
  * and the value. The result is what lib/connect.ts and the addon consume.
  */
 import type { LookupAddress, LookupAllOptions } from 'node:dns';
-import { native } from './native';
+import { native, type NativeConnectionOptions } from './native';
 import type { Courier } from './courier';
 import { Logger } from './logger';
 import { integerInRange, invalidRange, invalidType, isToken } from './validation';
@@ -59,22 +59,13 @@ export type CompressionOption = 'deflate' | ReadonlyArray<'deflate' | DeflateAtt
 /** What connect() needs after validation. */
 export interface ConnectSettings {
   onReady: (courier: Courier) => void;
-  secure: boolean;
   /** The URL's host name, without IPv6 brackets: what DNS resolves. */
   hostname: string;
   port: number;
-  /** Host header value: the name, with the port when it is not the default. */
-  hostHeader: string;
-  path: string;
-  protocols: string;
-  headers: string[];
-  sslFlags: number;
-  pingInterval: number;
-  pingTimeout: number;
-  maxMessageSize: number;
-  deflateOffer: string;
   lookup: LookupFunction | undefined;
   logger: Logger | undefined;
+  /** The addon's options, but for the address (resolved later) and the logger. */
+  connection: Omit<NativeConnectionOptions, 'address' | 'logger'>;
 }
 
 export const DEFAULTS = {
@@ -127,24 +118,39 @@ export function parseConnectOptions(options: unknown): ConnectSettings {
   if (given.event !== undefined && given.event !== 'libuv')
     throw invalidType("'libuv' (Node has one event loop)", 'event', given.event);
 
+  const deflateOffer = parseCompression(given.compression);
   return {
-    ...url,
     onReady: given.on_ready as (courier: Courier) => void,
-    protocols: parseSubprotocols(given.subprotocols),
-    headers: parseHeaders(given.headers),
-    // Checked for ws:// too: a bad value is a bug wherever it is passed.
-    sslFlags: url.secure ? native.constants.LCCSCF_USE_SSL | parseTls(given.tls) : (parseTls(given.tls), 0),
-    pingInterval: given.ping_interval === undefined ? DEFAULTS.ping_interval : integerInRange(given.ping_interval, 'ping_interval', 1, 65535),
-    pingTimeout: given.ping_timeout === undefined ? DEFAULTS.ping_timeout : integerInRange(given.ping_timeout, 'ping_timeout', 1, 65535),
-    maxMessageSize:
-      given.max_message_size === undefined ? DEFAULTS.max_message_size : integerInRange(given.max_message_size, 'max_message_size', 1, 2 ** 32),
-    deflateOffer: parseCompression(given.compression),
+    hostname: url.hostname,
+    port: url.port,
     lookup: parseLookup(given.lookup),
     logger: parseLogger(given.logger),
+    connection: {
+      port: url.port,
+      host: url.hostHeader,
+      path: url.path,
+      protocols: parseSubprotocols(given.subprotocols),
+      headers: parseHeaders(given.headers),
+      // Checked for ws:// too: a bad value is a bug wherever it is passed.
+      sslFlags: url.secure ? native.constants.LCCSCF_USE_SSL | parseTls(given.tls) : (parseTls(given.tls), 0),
+      pingInterval: given.ping_interval === undefined ? DEFAULTS.ping_interval : integerInRange(given.ping_interval, 'ping_interval', 1, 65535),
+      pingTimeout: given.ping_timeout === undefined ? DEFAULTS.ping_timeout : integerInRange(given.ping_timeout, 'ping_timeout', 1, 65535),
+      maxMessageSize:
+        given.max_message_size === undefined ? DEFAULTS.max_message_size : integerInRange(given.max_message_size, 'max_message_size', 1, 2 ** 32),
+      // Connections with the same offer share a vhost (lws keeps extensions per vhost).
+      vhost: { key: `deflate=${deflateOffer}`, deflateOffer },
+    },
   };
 }
 
-type UrlParts = Pick<ConnectSettings, 'secure' | 'hostname' | 'port' | 'hostHeader' | 'path'>;
+interface UrlParts {
+  secure: boolean;
+  hostname: string;
+  port: number;
+  /** Host header value: the name, with the port when it is not the default. */
+  hostHeader: string;
+  path: string;
+}
 
 function parseUrl(value: unknown): UrlParts {
   if (typeof value !== 'string') throw invalidType('a ws:// or wss:// URL string', 'url', value);
