@@ -108,8 +108,11 @@ class ConnectionRun {
           break;
         }
         case NativeEventKind.Failed: {
-          const [cause, phase] = payload as readonly [string, string];
-          this.#attemptFailed(address, failurePhase(phase, cause), cause);
+          const [lwsCause, phase] = payload as readonly [string, string];
+          const cause = lwsCause.trim();
+          // "setup": the context or vhost could not be created, nothing to retry.
+          if (phase === 'setup') this.#settle(() => this.#rejectPromise(new General(`could not start the connection: ${cause}`)));
+          else this.#attemptFailed(address, failurePhase(phase, cause), cause);
           break;
         }
       }
@@ -170,7 +173,7 @@ class ConnectionRun {
 
 /** Refines the phase lws was in with what its message says. */
 function failurePhase(phase: string, cause: string): FailurePhase {
-  if (/\b(tls|ssl|certificate|x509)\b/i.test(cause)) return 'tls';
+  if (/tls|ssl|cert|x509/i.test(cause)) return 'tls';
   if (/timed? ?out|timeout/i.test(cause)) return 'timeout';
   if (phase === 'handshake' || phase === 'connect' || phase === 'open') return phase;
   return 'connect';
