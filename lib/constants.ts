@@ -3,6 +3,7 @@
  * addon was built, and set_log_level().
  */
 import { native } from './native';
+import { logLevelMask } from './validation';
 
 const c = native.constants;
 
@@ -42,11 +43,7 @@ export const CLOSE_STATUS_MESSAGE_TOO_LARGE: number = c.CLOSE_STATUS_MESSAGE_TOO
 export const CLOSE_STATUS_EXTENSION_REQUIRED: number = c.CLOSE_STATUS_EXTENSION_REQUIRED;
 export const CLOSE_STATUS_UNEXPECTED_CONDITION: number = c.CLOSE_STATUS_UNEXPECTED_CONDITION;
 
-const ALL_LOG_LEVELS = (1 << 16) - 1;
-
 /** Sets lws's log level mask (LLL_* OR'd together), process-wide. Default LLL_ERR | LLL_WARN. */
 export function set_log_level(mask: number): void {
-  if (typeof mask !== 'number' || !Number.isInteger(mask) || mask < 0 || mask > ALL_LOG_LEVELS)
-    throw new TypeError(`Expected a mask of LLL_* values for set_log_level() but received ${String(mask)}`);
-  native.setLogLevel(mask);
+  native.setLogLevel(logLevelMask(mask, 'set_log_level() mask'));
 }

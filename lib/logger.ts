@@ -4,7 +4,7 @@
  * with `logger` go to `callback(level, message)` instead of stderr.
  */
 import { native, type NativeLogger } from './native';
-import { invalidType, integerInRange } from './validation';
+import { invalidType, logLevelMask } from './validation';
 
 export interface LoggerOptions {
   /** LLL_* levels to receive, OR'd together (default LLL_ERR | LLL_WARN). */
@@ -12,8 +12,6 @@ export interface LoggerOptions {
   /** Receives each line: its LLL_* level and the text, without a newline. */
   callback: (level: number, message: string) => void;
 }
-
-const ALL_LEVELS = (1 << 12) - 1;
 
 export class Logger {
   /** @internal The native log context handed to connections. */
@@ -27,7 +25,7 @@ export class Logger {
     const { callback } = options;
     if (typeof callback !== 'function') throw invalidType('a function', 'Logger callback', callback);
     this.level =
-      options.level === undefined ? native.constants.LLL_ERR | native.constants.LLL_WARN : integerInRange(options.level, 'Logger level', 0, ALL_LEVELS);
+      options.level === undefined ? native.constants.LLL_ERR | native.constants.LLL_WARN : logLevelMask(options.level, 'Logger level');
     this.native = new native.Logger(this.level, (level, message) => {
       // A throwing callback must not disturb the connection being logged.
       try {

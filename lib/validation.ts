@@ -32,3 +32,11 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 export function isToken(value: string): boolean {
   return TOKEN.test(value);
 }
+
+// lws defines 12 log levels (LLL_COUNT), LLL_ERR … LLL_THREAD.
+const ALL_LOG_LEVELS = (1 << 12) - 1;
+
+/** A mask of LLL_* values, for set_log_level() and Logger alike. */
+export function logLevelMask(value: unknown, name: string): number {
+  return integerInRange(value, name, 0, ALL_LOG_LEVELS);
+}
