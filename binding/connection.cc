@@ -159,6 +159,10 @@ int Connection::HandleLwsEvent(lws* wsi, lws_callback_reasons reason, void* in, 
       OnEstablished();
       return 0;
 
+    case LWS_CALLBACK_CLIENT_RECEIVE_PONG:
+      last_valid_us_ = lws_now_usecs();
+      return 0;
+
     case LWS_CALLBACK_CLIENT_RECEIVE:
       return OnReceive(static_cast<const unsigned char*>(in), len);
 
@@ -181,7 +185,7 @@ int Connection::HandleLwsEvent(lws* wsi, lws_callback_reasons reason, void* in, 
       } else if (peer_closed_) {
         Finish({EventKind::kClosed, peer_code_, peer_reason_, "", "remote"});
       } else {
-        Finish({EventKind::kClosed, LWS_CLOSE_STATUS_ABNORMAL_CLOSE, "", "", "none"});
+        OnDropped();
       }
       return 0;
 
@@ -207,8 +211,23 @@ int Connection::AppendHeaders(unsigned char** position, unsigned char* end) {
   return 0;
 }
 
+void Connection::OnDropped() {
+  // lws hangs up silently when ping_timeout passes without a pong; it tells
+  // no callback why, so the clock does.
+  lws_usec_t hangup_us = static_cast<lws_usec_t>(retry_policy_.secs_since_valid_hangup) * LWS_US_PER_SEC;
+  if (hangup_us && lws_now_usecs() - last_valid_us_ >= hangup_us - LWS_US_PER_SEC / 2) {
+    Finish({EventKind::kFailed, 0,
+            "no pong from the server within ping_timeout (" +
+                std::to_string(retry_policy_.secs_since_valid_hangup) + " s)",
+            "timeout"});
+    return;
+  }
+  Finish({EventKind::kClosed, LWS_CLOSE_STATUS_ABNORMAL_CLOSE, "", "", "none"});
+}
+
 void Connection::OnEstablished() {
   phase_ = "open";
+  last_valid_us_ = lws_now_usecs();
   char buffer[256];
   Event open{EventKind::kOpen};
   if (lws_hdr_copy(wsi_, buffer, sizeof buffer, WSI_TOKEN_PROTOCOL) > 0) open.detail = buffer;

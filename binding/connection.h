@@ -58,6 +58,7 @@ class Connection : public Napi::ObjectWrap<Connection>, public Deliverable {
   int AppendHeaders(unsigned char** position, unsigned char* end);
   void OnEstablished();
   void OnPeerClose(const unsigned char* payload, size_t len);
+  void OnDropped();
   void Queue(Event event);
   void Finish(Event event);
 
@@ -84,6 +85,9 @@ class Connection : public Napi::ObjectWrap<Connection>, public Deliverable {
   lws_retry_bo_t retry_policy_{};
   size_t max_message_size_ = 0;
   const char* phase_ = "connect";
+  // When lws last saw the server alive (handshake or pong): a close with no
+  // closing handshake this long after it was lws's ping_timeout hangup.
+  lws_usec_t last_valid_us_ = 0;
 
   // Receive reassembly.
   std::string rx_;

@@ -4,7 +4,7 @@
  */
 import type { LookupAddress } from 'node:dns';
 import { resolveAddresses } from './addresses';
-import { Courier } from './courier';
+import { Courier, type Negotiated } from './courier';
 import { ConnectionFailed, General, WebSocketClose, type FailurePhase } from './errors';
 import { native, NativeEventKind, type CloseInitiator, type NativeConnection, type NativeEventBatch } from './native';
 import { parseConnectOptions, type ConnectOptions, type ConnectSettings } from './options';
@@ -93,9 +93,11 @@ class ConnectionRun {
         case NativeEventKind.Connected:
           clearTimeout(this.#attemptTimer);
           break;
-        case NativeEventKind.Open:
-          this.#ready();
+        case NativeEventKind.Open: {
+          const [protocol, extensions] = payload as readonly [string, string];
+          this.#ready({ protocol, extensions });
           break;
+        }
         case NativeEventKind.Text:
           this.#courier?.deliver({ binary: false, data: payload as string });
           break;
@@ -119,9 +121,9 @@ class ConnectionRun {
     }
   }
 
-  #ready(): void {
+  #ready(negotiated: Negotiated): void {
     const connection = this.#connection as NativeConnection;
-    const courier = new Courier(connection, this.promise);
+    const courier = new Courier(connection, this.promise, negotiated);
     this.#courier = courier;
     try {
       this.settings.onReady(courier);

@@ -30,6 +30,12 @@ function isSendableCloseCode(code: number): boolean {
 // A close frame's payload is at most 125 bytes: 2 for the code, 123 for the reason.
 const MAX_REASON_BYTES = 123;
 
+/** What the server's handshake response settled. */
+export interface Negotiated {
+  protocol: string;
+  extensions: string;
+}
+
 type Message = { binary: false; data: string } | { binary: true; data: Buffer };
 
 const disposeSymbol: typeof Symbol.dispose = Symbol.dispose ?? Symbol.for('nodejs.dispose');
@@ -37,6 +43,7 @@ const disposeSymbol: typeof Symbol.dispose = Symbol.dispose ?? Symbol.for('nodej
 export class Courier {
   readonly #native: NativeConnection;
   readonly #settled: Promise<[number, string]>;
+  readonly #negotiated: Negotiated;
   readonly #textListeners: TextListener[] = [];
   readonly #binaryListeners: BinaryListener[] = [];
   readonly #held: Message[] = [];
@@ -45,9 +52,20 @@ export class Courier {
   #ended = false;
 
   /** @internal Created by connect(); not part of the public API. */
-  constructor(connection: NativeConnection, settled: Promise<[number, string]>) {
+  constructor(connection: NativeConnection, settled: Promise<[number, string]>, negotiated: Negotiated) {
     this.#native = connection;
     this.#settled = settled;
+    this.#negotiated = negotiated;
+  }
+
+  /** The subprotocol the server accepted, or '' (beyond Perl). */
+  get protocol(): string {
+    return this.#negotiated.protocol;
+  }
+
+  /** The Sec-WebSocket-Extensions the server accepted, or '' (beyond Perl). */
+  get extensions(): string {
+    return this.#negotiated.extensions;
   }
 
   /** Adds a listener for text messages; listeners run in the order added. */

@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import type { WebSocket } from 'ws';
 import { connect, ConnectionFailed, WebSocketClose, type CloseResult, type Courier } from '../lib';
+import { rejectionOf, startClient, type Client, type Message } from './helpers/client';
 import { echo, startPythonServer, startWsServer, type PythonServer, type WsServer } from './helpers/servers';
 import { closeSeen, DIST, freePort, nextMessage, seededBytes, seededText, spawnNode, type NodeChild } from './helpers/tools';
 
@@ -42,80 +43,6 @@ function worker(script: string, workerData: unknown): Worker {
   const thread = new Worker(script, { eval: true, workerData });
   cleanups.push(() => thread.terminate());
   return thread;
-}
-
-// ---------------------------------------------------------------------------
-// A client whose incoming messages can be awaited one at a time.
-
-type Message = string | Buffer;
-
-interface Client {
-  /** The Courier, once on_ready ran; rejects if the connection ended before that. */
-  ready: Promise<Courier>;
-  /** connect()'s promise. */
-  done: Promise<CloseResult>;
-  /** The next message received (text as string, binary as Buffer). */
-  next(): Promise<Message>;
-}
-
-function startClient(url: string): Client {
-  const inbox: Message[] = [];
-  const waiters: Array<{ resolve: (m: Message) => void; reject: (e: Error) => void }> = [];
-  let ended: Error | undefined;
-  let onReady!: (courier: Courier) => void;
-  let notReady!: (error: Error) => void;
-  const ready = new Promise<Courier>((resolve, reject) => {
-    onReady = resolve;
-    notReady = reject;
-  });
-
-  const receive = (_courier: Courier, message: Message) => {
-    const waiter = waiters.shift();
-    if (waiter) waiter.resolve(message);
-    else inbox.push(message);
-  };
-  const done = connect({
-    url,
-    on_ready(courier) {
-      courier.on_text(receive);
-      courier.on_binary(receive);
-      onReady(courier);
-    },
-  });
-
-  // Whoever awaits a message or the Courier hears that the connection is
-  // over instead of hanging; the rejection itself stays on `done`.
-  const end = (outcome: string) => {
-    ended = new Error(`the connection ended (${outcome}) with no further message`);
-    notReady(ended);
-    for (const waiter of waiters.splice(0)) waiter.reject(ended);
-  };
-  done.then(
-    (result) => end(JSON.stringify(result)),
-    (error: unknown) => end(String(error)),
-  );
-  ready.catch(() => undefined);
-
-  return {
-    ready,
-    done,
-    next() {
-      const message = inbox.shift();
-      if (message !== undefined) return Promise.resolve(message);
-      if (ended) return Promise.reject(ended);
-      return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
-    },
-  };
-}
-
-/** The error connect()'s promise rejected with; throws if it resolved. */
-function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    (value) => {
-      throw new Error(`expected a rejection, but it resolved with ${JSON.stringify(value)}`);
-    },
-    (error: unknown) => error,
-  );
 }
 
 /** Sends one message, awaits its echo, closes with 1000. */

@@ -1,0 +1,78 @@
+/**
+ * A connect() client for tests whose incoming messages can be awaited one at
+ * a time, and a helper that awaits a rejection.
+ */
+import { connect, type CloseResult, type ConnectOptions, type Courier } from '../../lib';
+
+export type Message = string | Buffer;
+
+export interface Client {
+  /** The Courier, once on_ready ran; rejects if the connection ended before that. */
+  ready: Promise<Courier>;
+  /** connect()'s promise. */
+  done: Promise<CloseResult>;
+  /** The next message received (text as string, binary as Buffer). */
+  next(): Promise<Message>;
+}
+
+export function startClient(url: string, options: Omit<ConnectOptions, 'url' | 'on_ready'> = {}): Client {
+  const inbox: Message[] = [];
+  const waiters: Array<{ resolve: (m: Message) => void; reject: (e: Error) => void }> = [];
+  let ended: Error | undefined;
+  let onReady!: (courier: Courier) => void;
+  let notReady!: (error: Error) => void;
+  const ready = new Promise<Courier>((resolve, reject) => {
+    onReady = resolve;
+    notReady = reject;
+  });
+
+  const receive = (_courier: Courier, message: Message) => {
+    const waiter = waiters.shift();
+    if (waiter) waiter.resolve(message);
+    else inbox.push(message);
+  };
+  const done = connect({
+    ...options,
+    url,
+    on_ready(courier) {
+      courier.on_text(receive);
+      courier.on_binary(receive);
+      onReady(courier);
+    },
+  });
+
+  // Whoever awaits a message or the Courier hears that the connection is
+  // over instead of hanging; the rejection itself stays on `done`.
+  const end = (outcome: string) => {
+    ended = new Error(`the connection ended (${outcome}) with no further message`);
+    notReady(ended);
+    for (const waiter of waiters.splice(0)) waiter.reject(ended);
+  };
+  done.then(
+    (result) => end(JSON.stringify(result)),
+    (error: unknown) => end(String(error)),
+  );
+  ready.catch(() => undefined);
+
+  return {
+    ready,
+    done,
+    next() {
+      const message = inbox.shift();
+      if (message !== undefined) return Promise.resolve(message);
+      if (ended) return Promise.reject(ended);
+      return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
+    },
+  };
+}
+
+/** The error connect()'s promise rejected with; throws if it resolved. */
+export function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    (value) => {
+      throw new Error(`expected a rejection, but it resolved with ${JSON.stringify(value)}`);
+    },
+    (error: unknown) => error,
+  );
+}
+
