@@ -45,6 +45,15 @@ std::string ConnectionErrorCause(lws* wsi, const char* lws_text) {
   return cause;
 }
 
+std::string HeaderValue(lws* wsi, lws_token_indexes token) {
+  int length = lws_hdr_total_length(wsi, token);
+  if (length <= 0) return {};
+  std::string value(static_cast<size_t>(length) + 1, '\0');
+  int copied = lws_hdr_copy(wsi, value.data(), length + 1, token);
+  value.resize(copied > 0 ? static_cast<size_t>(copied) : 0);
+  return value;
+}
+
 }  // namespace
 
 const lws_protocols* Connection::Protocols() {
@@ -155,6 +164,13 @@ int Connection::HandleLwsEvent(lws* wsi, lws_callback_reasons reason, void* in, 
       Queue({EventKind::kConnected});
       return AppendHeaders(static_cast<unsigned char**>(in), *static_cast<unsigned char**>(in) + len);
 
+    case LWS_CALLBACK_CLIENT_FILTER_PRE_ESTABLISH:
+      // The response headers are gone by CLIENT_ESTABLISHED: keep what the
+      // server accepted now.
+      negotiated_protocol_ = HeaderValue(wsi, WSI_TOKEN_PROTOCOL);
+      negotiated_extensions_ = HeaderValue(wsi, WSI_TOKEN_EXTENSIONS);
+      return 0;
+
     case LWS_CALLBACK_CLIENT_ESTABLISHED:
       OnEstablished();
       return 0;
@@ -228,12 +244,8 @@ void Connection::OnDropped() {
 void Connection::OnEstablished() {
   phase_ = "open";
   last_valid_us_ = lws_now_usecs();
-  char buffer[256];
-  Event open{EventKind::kOpen};
-  if (lws_hdr_copy(wsi_, buffer, sizeof buffer, WSI_TOKEN_PROTOCOL) > 0) open.detail = buffer;
-  if (lws_hdr_copy(wsi_, buffer, sizeof buffer, WSI_TOKEN_EXTENSIONS) > 0) open.extra = buffer;
-  one_write_per_writable_ = !open.extra.empty();
-  Queue(std::move(open));
+  one_write_per_writable_ = !negotiated_extensions_.empty();
+  Queue({EventKind::kOpen, 0, "", std::move(negotiated_protocol_), std::move(negotiated_extensions_)});
   if (!tx_.empty() || close_requested_) lws_callback_on_writable(wsi_);
 }
 

@@ -88,6 +88,8 @@ class Connection : public Napi::ObjectWrap<Connection>, public Deliverable {
   // When lws last saw the server alive (handshake or pong): a close with no
   // closing handshake this long after it was lws's ping_timeout hangup.
   lws_usec_t last_valid_us_ = 0;
+  // The server's handshake answer, kept from FILTER_PRE_ESTABLISH.
+  std::string negotiated_protocol_, negotiated_extensions_;
 
   // Receive reassembly.
   std::string rx_;

@@ -5,7 +5,7 @@
  */
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
-import type { WebSocket } from 'ws';
+import type { ServerOptions, WebSocket } from 'ws';
 import { connect, ConnectionFailed, WebSocketClose, type CloseResult, type Courier } from '../lib';
 import { rejectionOf, startClient, type Client, type Message } from './helpers/client';
 import { echo, startPythonServer, startWsServer, type PythonServer, type WsServer } from './helpers/servers';
@@ -21,8 +21,8 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function wsServer(onConnection?: (socket: WebSocket) => void): Promise<WsServer> {
-  const server = await startWsServer(onConnection);
+async function wsServer(onConnection?: (socket: WebSocket) => void, options: ServerOptions = {}): Promise<WsServer> {
+  const server = await startWsServer(onConnection, options);
   cleanups.push(() => server.close());
   return server;
 }
@@ -477,17 +477,17 @@ describe('listeners', () => {
 });
 
 describe('order', () => {
-  test('1000 small messages reach the server in order and echo back in order', async () => {
-    const count = 1000;
+  // Text and binary alternate: order holds across message types too.
+  async function inOrder(count: number, perMessageDeflate: boolean): Promise<void> {
     const atServer: string[] = [];
     const server = await wsServer((socket) => {
       socket.on('message', (data, isBinary) => atServer.push(`${isBinary ? 'b' : 't'}${String(data)}`));
       echo(socket);
-    });
-    // Text and binary alternate: order holds across message types too.
+    }, { perMessageDeflate });
     const expected = Array.from({ length: count }, (_, i) => `${i % 2 ? 'b' : 't'}${i}`);
     const client = startClient(server.url);
     const courier = await client.ready;
+    expect(courier.extensions.startsWith('permessage-deflate')).toBe(perMessageDeflate);
 
     for (let i = 0; i < count; i++) {
       if (i % 2) courier.send_binary(Buffer.from(String(i)));
@@ -503,5 +503,13 @@ describe('order', () => {
     await expect(client.done).resolves.toEqual([1000, 'in order']);
     expect(atServer).toEqual(expected);
     expect(echoed).toEqual(expected);
+  }
+
+  test('1000 small messages reach the server in order and echo back in order', async () => {
+    await inOrder(1000, false);
+  });
+
+  test('the same with permessage-deflate negotiated (lws drains one compressed frame per writable)', async () => {
+    await inOrder(1000, true);
   });
 });

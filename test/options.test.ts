@@ -513,10 +513,12 @@ describe('options reach the wire (ws server)', () => {
       echo: true,
     });
     let echoed: string | undefined;
+    let negotiated: string | undefined;
     const result = connect({
       url: server.url,
       subprotocols: ['chat', 'superchat'],
       on_ready: (courier) => {
+        negotiated = courier.protocol;
         courier.on_text((c, message) => {
           echoed = message;
           void c.close(1000);
@@ -529,6 +531,7 @@ describe('options reach the wire (ws server)', () => {
     expect(offered).toEqual(['chat', 'superchat']);
     expect(req.headers['sec-websocket-protocol']).toBe('chat, superchat');
     expect(socket.protocol).toBe('superchat');
+    expect(negotiated).toBe('superchat');
     expect(echoed).toBe('hi');
   });
 
@@ -604,10 +607,12 @@ describe('options reach the wire (ws server)', () => {
     server = await startUpgradeServer({ perMessageDeflate: true, echo: true });
     const text = bigText();
     let echoed: string | undefined;
+    let negotiated: string | undefined;
     const result = connect({
       url: server.url,
       ...(compression === undefined ? {} : { compression }),
       on_ready: (courier) => {
+        negotiated = courier.extensions;
         courier.on_text((c, message) => {
           echoed = message;
           void c.close(1000);
@@ -618,6 +623,7 @@ describe('options reach the wire (ws server)', () => {
     await expect(result).resolves.toEqual([1000, '']);
     const accepted = await server.nextAccepted();
     expect(accepted.socket.extensions).toBe('permessage-deflate');
+    expect(negotiated).toMatch(/^permessage-deflate\b/);
     expect(accepted.messages).toHaveLength(1);
     expect(accepted.messages[0] === text).toBe(true);
     expect(echoed === text).toBe(true);
@@ -641,11 +647,13 @@ describe('options reach the wire (ws server)', () => {
     server = await startUpgradeServer({ perMessageDeflate: true, echo: true });
     const text = bigText();
     let echoed: string | undefined;
+    let negotiated: string | undefined;
     await expect(
       connect({
         url: server.url,
         compression: [],
         on_ready: (courier) => {
+          negotiated = courier.extensions;
           courier.on_text((c, message) => {
             echoed = message;
             void c.close(1000);
@@ -656,6 +664,7 @@ describe('options reach the wire (ws server)', () => {
     ).resolves.toEqual([1000, '']);
     const accepted = await server.nextAccepted();
     expect(accepted.socket.extensions).toBe('');
+    expect(negotiated).toBe('');
     expect(echoed === text).toBe(true);
   });
 });
