@@ -3,9 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
-#include <sys/socket.h>
-
 #include "addon.h"
+#include "connect_error.h"
 #include "env_state.h"
 #include "logger.h"
 
@@ -33,16 +32,25 @@ uint32_t GetUint(const Napi::Object& object, const char* key) {
   return object.Get(key).As<Napi::Number>().Uint32Value();
 }
 
-// lws's text for a failed connect ("closed before established") leaves out
-// the socket's own error, which is the useful part: ECONNREFUSED and friends.
-std::string ConnectionErrorCause(lws* wsi, const char* lws_text) {
-  std::string cause = lws_text ? lws_text : "connection failed";
-  int fd = lws_get_socket_fd(wsi);
-  int error = 0;
-  socklen_t size = sizeof error;
-  if (fd >= 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &size) == 0 && error)
-    cause += std::string(": ") + std::strerror(error);
-  return cause;
+std::string GetBytes(const Napi::Value& value) {
+  Napi::Uint8Array bytes = value.As<Napi::Uint8Array>();
+  return std::string(reinterpret_cast<const char*>(bytes.Data()), bytes.ByteLength());
+}
+
+// lib/native.ts NativeVhostOptions, minus the key.
+VhostConfig ReadVhostConfig(const Napi::Object& options) {
+  VhostConfig config;
+  config.deflate_offer = GetString(options, "deflateOffer");
+  Napi::Array ca = options.Get("caCertificates").As<Napi::Array>();
+  for (uint32_t i = 0; i < ca.Length(); i++) config.ca_certificates.push_back(GetBytes(ca.Get(i)));
+  config.replace_system_ca = options.Get("replaceSystemCa").As<Napi::Boolean>();
+  if (options.Get("clientCertificate").IsTypedArray()) {
+    config.client_certificate = GetBytes(options.Get("clientCertificate"));
+    config.client_key = GetBytes(options.Get("clientKey"));
+  }
+  config.http_proxy = GetString(options, "httpProxy");
+  config.socks_proxy = GetString(options, "socksProxy");
+  return config;
 }
 
 std::string HeaderValue(lws* wsi, lws_token_indexes token) {
@@ -97,14 +105,14 @@ Connection::Connection(const Napi::CallbackInfo& info)
   max_message_size_ = static_cast<size_t>(options.Get("maxMessageSize").As<Napi::Number>().Int64Value());
 
   Napi::Object vhost_options = options.Get("vhost").As<Napi::Object>();
-  VhostConfig vhost_config{GetString(vhost_options, "key"), GetString(vhost_options, "deflateOffer")};
 
   // Until the final event reaches JavaScript, the connection keeps its JS
   // object and the process alive.
   Ref();
   state_->ConnectionStarted();
 
-  lws_vhost* vhost = state_->context().Vhost(vhost_config);
+  lws_vhost* vhost = state_->context().Vhost(GetString(vhost_options, "key"),
+                                             [&] { return ReadVhostConfig(vhost_options); });
   if (!vhost) {
     Finish({EventKind::kFailed, 0, state_->context().error(), "setup"});
     state_->loop().Kick();
@@ -192,7 +200,7 @@ int Connection::HandleLwsEvent(lws* wsi, lws_callback_reasons reason, void* in, 
       return close_sent_ ? -1 : 0;
 
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-      Finish({EventKind::kFailed, 0, ConnectionErrorCause(wsi, static_cast<const char*>(in)), phase_});
+      Finish({EventKind::kFailed, 0, DescribeConnectError(wsi, static_cast<const char*>(in)), phase_});
       return 0;
 
     case LWS_CALLBACK_CLIENT_CLOSED:
@@ -254,12 +262,14 @@ int Connection::OnReceive(const unsigned char* data, size_t len) {
     rx_active_ = true;
     rx_binary_ = lws_frame_is_binary(wsi_);
   }
+  if (rx_refused_) return 0;
   if (max_message_size_ && rx_.size() + len > max_message_size_) {
-    close_code_ = LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE;
-    close_reason_.clear();
-    close_sent_ = true;
-    lws_close_reason(wsi_, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, nullptr, 0);
-    return -1;
+    // A closing handshake with 1009 (RFC 6455 7.4.1), after what is already
+    // queued; nothing more that arrives is delivered.
+    rx_refused_ = true;
+    rx_.clear();
+    RequestClose(LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "");
+    return 0;
   }
   rx_.append(reinterpret_cast<const char*>(data), len);
   if (lws_is_final_fragment(wsi_)) {
@@ -413,12 +423,19 @@ Napi::Value Connection::SendBinary(const Napi::CallbackInfo& info) {
 // close(code, reason): code 1005 sends a close frame without a status.
 Napi::Value Connection::Close(const Napi::CallbackInfo& info) {
   if (!wsi_ || close_requested_ || finished_) return Napi::Boolean::New(info.Env(), false);
-  close_requested_ = true;
-  close_code_ = static_cast<uint16_t>(info[0].As<Napi::Number>().Uint32Value());
-  close_reason_ = info[1].As<Napi::String>().Utf8Value();
-  close_reason_.resize(std::min<size_t>(close_reason_.size(), 123));  // JS already cut it
-  lws_callback_on_writable(wsi_);
+  std::string reason = info[1].As<Napi::String>().Utf8Value();
+  reason.resize(std::min<size_t>(reason.size(), 123));  // JS already cut it
+  RequestClose(static_cast<uint16_t>(info[0].As<Napi::Number>().Uint32Value()), std::move(reason));
+  state_->loop().Kick();
   return Napi::Boolean::New(info.Env(), true);
+}
+
+void Connection::RequestClose(uint16_t code, std::string reason) {
+  if (close_requested_) return;
+  close_requested_ = true;
+  close_code_ = code;
+  close_reason_ = std::move(reason);
+  lws_callback_on_writable(wsi_);
 }
 
 // setPaused(paused): stops or resumes reading from the socket.

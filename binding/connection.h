@@ -59,6 +59,8 @@ class Connection : public Napi::ObjectWrap<Connection>, public Deliverable {
   void OnEstablished();
   void OnPeerClose(const unsigned char* payload, size_t len);
   void OnDropped();
+  // Our closing handshake: the close frame goes out once the queue drains.
+  void RequestClose(uint16_t code, std::string reason);
   void Queue(Event event);
   void Finish(Event event);
 
@@ -95,6 +97,7 @@ class Connection : public Napi::ObjectWrap<Connection>, public Deliverable {
   std::string rx_;
   bool rx_active_ = false;
   bool rx_binary_ = false;
+  bool rx_refused_ = false;  // a message went over max_message_size: closing
 
   // Send queue and closing handshake.
   std::deque<Outgoing> tx_;

@@ -16,6 +16,12 @@ std::mutex& ContextLifecycleMutex() {
   return mutex;
 }
 
+// lws reads the http_proxy and socks_proxy environment variables when a vhost
+// is created without a proxy, and would then resolve the proxy's name itself
+// on the loop thread. A proxy with port 0 is "none": connections go where
+// the `proxy` option says, and nowhere else.
+constexpr const char kNoProxy[] = "0.0.0.0:0";
+
 }  // namespace
 
 struct Context::VhostEntry {
@@ -52,11 +58,14 @@ bool Context::EnsureContext() {
   return true;
 }
 
-lws_vhost* Context::Vhost(const VhostConfig& config) {
-  auto found = vhosts_.find(config.key);
+lws_vhost* Context::Vhost(const std::string& key, const std::function<VhostConfig()>& describe) {
+  auto found = vhosts_.find(key);
   if (found != vhosts_.end()) return found->second->vhost;
   if (!EnsureContext()) return nullptr;
+  return CreateVhost(key, describe());
+}
 
+lws_vhost* Context::CreateVhost(const std::string& key, const VhostConfig& config) {
   auto entry = std::make_unique<VhostEntry>();
   entry->name = "client-" + std::to_string(vhosts_.size());
   entry->offer = config.deflate_offer;
@@ -70,16 +79,45 @@ lws_vhost* Context::Vhost(const VhostConfig& config) {
   info.protocols = protocols_;
   info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
   if (!entry->offer.empty()) info.extensions = entry->extensions;
+  // lws makes the CA certificate in client_ssl_ca_mem the whole trust store
+  // (reading only the first of the DER certificates concatenated there) and
+  // shares one SSL_CTX between vhosts whose ca/cert memory hashes the same:
+  // handing it the whole bundle keeps each bundle's store its own.
+  std::string ca_bundle;
+  size_t first_added_ca = 0;
+  if (config.replace_system_ca && !config.ca_certificates.empty()) {
+    for (const std::string& der : config.ca_certificates) ca_bundle += der;
+    info.client_ssl_ca_mem = ca_bundle.data();
+    info.client_ssl_ca_mem_len = static_cast<unsigned int>(ca_bundle.size());
+    first_added_ca = 1;
+  }
+  if (!config.client_certificate.empty()) {
+    info.client_ssl_cert_mem = config.client_certificate.data();
+    info.client_ssl_cert_mem_len = static_cast<unsigned int>(config.client_certificate.size());
+    info.client_ssl_key_mem = config.client_key.data();
+    info.client_ssl_key_mem_len = static_cast<unsigned int>(config.client_key.size());
+  }
+  info.http_proxy_address = config.http_proxy.empty() ? kNoProxy : config.http_proxy.c_str();
+  info.socks_proxy_address = config.socks_proxy.empty() ? kNoProxy : config.socks_proxy.c_str();
   {
     std::lock_guard<std::mutex> lock(ContextLifecycleMutex());
     entry->vhost = lws_create_vhost(context_, &info);
   }
   if (!entry->vhost) {
-    error_ = "lws_create_vhost failed";
+    error_ = "lws could not set up the client (lws_create_vhost failed; see the lws log for the TLS material it rejected)";
     return nullptr;
   }
+  for (size_t i = first_added_ca; i < config.ca_certificates.size(); i++) {
+    const std::string& der = config.ca_certificates[i];
+    if (lws_tls_client_vhost_extra_cert_mem(entry->vhost, reinterpret_cast<const uint8_t*>(der.data()), der.size())) {
+      std::lock_guard<std::mutex> lock(ContextLifecycleMutex());
+      lws_vhost_destroy(entry->vhost);
+      error_ = "lws could not add CA certificate " + std::to_string(i) + " to the trust store";
+      return nullptr;
+    }
+  }
   lws_vhost* vhost = entry->vhost;
-  vhosts_.emplace(config.key, std::move(entry));
+  vhosts_.emplace(key, std::move(entry));
   return vhost;
 }
 

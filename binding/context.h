@@ -1,21 +1,30 @@
 // The environment's one lws client context, created on first use, and the
-// client vhosts that carry per-configuration settings (extension offer; TLS
-// trust later), one per distinct configuration, shared by its connections.
+// client vhosts that carry per-configuration settings (extension offer, TLS
+// trust and identity, proxy), one per distinct configuration, shared by the
+// connections that use it.
 #pragma once
 
 #include <libwebsockets.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace lwsnode {
 
 class EventLoop;
 
 struct VhostConfig {
-  std::string key;            // identifies the configuration; chosen by JS
   std::string deflate_offer;  // Sec-WebSocket-Extensions offer; empty: none
+  // Trusted CA certificates (DER) added to the store; with replace_system_ca
+  // they are the whole store, instead of the system's.
+  std::vector<std::string> ca_certificates;
+  bool replace_system_ca = false;
+  std::string client_certificate, client_key;  // DER; empty: none
+  // "user:pass@address:port" with a numeric address; empty: none.
+  std::string http_proxy, socks_proxy;
 };
 
 class Context {
@@ -25,9 +34,10 @@ class Context {
   Context(const Context&) = delete;
   Context& operator=(const Context&) = delete;
 
-  // The vhost for `config`, creating the context and vhost as needed.
-  // Null on failure, with the reason in error().
-  lws_vhost* Vhost(const VhostConfig& config);
+  // The vhost for configuration `key`; `describe` is asked for the whole
+  // configuration only when it is new. Creates the context as needed. Null
+  // on failure, with the reason in error().
+  lws_vhost* Vhost(const std::string& key, const std::function<VhostConfig()>& describe);
   lws_context* get() const { return context_; }
   const std::string& error() const { return error_; }
 
@@ -38,6 +48,7 @@ class Context {
  private:
   struct VhostEntry;
   bool EnsureContext();
+  lws_vhost* CreateVhost(const std::string& key, const VhostConfig& config);
 
   EventLoop& loop_;
   const lws_protocols* protocols_;

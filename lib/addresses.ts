@@ -8,14 +8,17 @@ import dns, { type LookupAddress } from 'node:dns';
 import net from 'node:net';
 import type { LookupFunction } from './options';
 
-/** Resolves `hostname` (numeric addresses skip the resolver). */
-export function resolveAddresses(hostname: string, lookup: LookupFunction = dns.lookup): Promise<LookupAddress[]> {
+/**
+ * Resolves `hostname` (numeric addresses skip the resolver); a failure is an
+ * Error whose message names `what` and the resolver's error code.
+ */
+export function resolveAddresses(hostname: string, lookup: LookupFunction = dns.lookup, what = hostname): Promise<LookupAddress[]> {
   const family = net.isIP(hostname);
   if (family !== 0) return Promise.resolve([{ address: hostname, family }]);
   return new Promise((resolve, reject) => {
     lookup(hostname, { all: true }, (error, addresses) => {
-      if (error) reject(error);
-      else if (!Array.isArray(addresses) || addresses.length === 0) reject(new Error('no addresses'));
+      if (error) reject(new Error(`${what} did not resolve: ${error.code ?? error.message}`, { cause: error }));
+      else if (!Array.isArray(addresses) || addresses.length === 0) reject(new Error(`${what} did not resolve: no addresses`));
       else resolve(interleaveFamilies(addresses));
     });
   });

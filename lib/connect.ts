@@ -3,11 +3,13 @@
  * connection → run on_ready → settle the promise by API.md's rules.
  */
 import type { LookupAddress } from 'node:dns';
+import { statSync } from 'node:fs';
 import { resolveAddresses } from './addresses';
 import { Courier, type Negotiated } from './courier';
 import { ConnectionFailed, General, WebSocketClose, type FailurePhase } from './errors';
-import { native, NativeEventKind, type CloseInitiator, type NativeConnection, type NativeEventBatch } from './native';
+import { native, NativeEventKind, type CloseInitiator, type NativeConnection, type NativeEventBatch, type NativeVhostOptions } from './native';
 import { parseConnectOptions, type ConnectOptions, type ConnectSettings } from './options';
+import { vhostOptions } from './vhost';
 
 export type CloseResult = [code: number, reason: string];
 
@@ -39,6 +41,9 @@ class ConnectionRun {
   #remaining: LookupAddress[] = [];
   readonly #attemptErrors: string[] = [];
   #attemptTimer: NodeJS.Timeout | undefined;
+  /** connect_timeout: until the handshake completes. */
+  #connectTimer: NodeJS.Timeout | undefined;
+  #vhost: NativeVhostOptions | undefined;
 
   constructor(private readonly settings: ConnectSettings) {
     this.promise = new Promise<CloseResult>((resolve, reject) => {
@@ -48,14 +53,38 @@ class ConnectionRun {
   }
 
   start(): void {
-    const { hostname, lookup } = this.settings;
-    resolveAddresses(hostname, lookup).then(
-      (addresses) => {
+    const { connectTimeoutMs } = this.settings;
+    this.#connectTimer = setTimeout(() => {
+      const connection = this.#connection;
+      this.#connection = undefined;
+      connection?.abort();
+      this.#fail('timeout', `no WebSocket connection within ${connectTimeoutMs / 1000} s (connect_timeout)`);
+    }, connectTimeoutMs);
+    this.#resolve().then(
+      ({ addresses, vhost }) => {
+        if (this.#settled) return;
         this.#remaining = addresses;
+        this.#vhost = vhost;
         this.#attemptNext();
       },
-      (error: NodeJS.ErrnoException) => this.#fail('dns', `${hostname} did not resolve: ${error.code ?? error.message}`),
+      (error: Error) => this.#fail('dns', error.message),
     );
+  }
+
+  /** Where lws is to connect, and through which vhost. */
+  async #resolve(): Promise<{ addresses: LookupAddress[]; vhost: NativeVhostOptions }> {
+    const { target, proxy, lookup, vhost } = this.settings;
+    if (target.socketPath) return { addresses: [{ address: `+${target.socketPath}`, family: 0 }], vhost: vhostOptions(vhost.deflateOffer, vhost.tls) };
+    if (proxy) {
+      // lws parses a SOCKS5 proxy's address at its first ':', so IPv6 cannot be used there.
+      const found = await resolveAddresses(proxy.hostname, lookup, `proxy ${proxy.hostname}`);
+      const usable = proxy.kind === 'socks5' ? found.filter((entry) => entry.family === 4) : found;
+      if (!usable.length) throw new Error(`proxy ${proxy.hostname} has no IPv4 address, which lws needs for SOCKS5`);
+      const address = (usable[0] as LookupAddress).address;
+      // The proxy resolves the WebSocket host; lws only passes its name on.
+      return { addresses: [{ address: target.hostname, family: 0 }], vhost: vhostOptions(vhost.deflateOffer, vhost.tls, { proxy, address }) };
+    }
+    return { addresses: await resolveAddresses(target.hostname, lookup), vhost: vhostOptions(vhost.deflateOffer, vhost.tls) };
   }
 
   /** Opens a native connection to the next address. */
@@ -64,7 +93,12 @@ class ConnectionRun {
     let connection: NativeConnection;
     try {
       connection = new native.Connection(
-        { ...this.settings.connection, address: target.address, ...(this.settings.logger && { logger: this.settings.logger.native }) },
+        {
+          ...this.settings.connection,
+          address: target.address,
+          vhost: this.#vhost as NativeVhostOptions,
+          ...(this.settings.logger && { logger: this.settings.logger.native }),
+        },
         (batch) => {
           // Events of an abandoned attempt only end it; they are not ours.
           if (connection === this.#connection) this.#onEvents(batch, target.address);
@@ -94,6 +128,7 @@ class ConnectionRun {
           clearTimeout(this.#attemptTimer);
           break;
         case NativeEventKind.Open: {
+          clearTimeout(this.#connectTimer);
           const [protocol, extensions] = payload as readonly [string, string];
           this.#ready({ protocol, extensions });
           break;
@@ -162,14 +197,29 @@ class ConnectionRun {
 
   #fail(phase: FailurePhase, cause: string): void {
     this.#courier?.end();
-    const { hostname, port } = this.settings;
-    this.#settle(() => this.#rejectPromise(new ConnectionFailed({ host: hostname, port, phase, cause })));
+    const { hostname, port, socketPath } = this.settings.target;
+    if (socketPath && phase === 'connect') cause = `${cause} (${unixSocketState(socketPath)})`;
+    this.#settle(() => this.#rejectPromise(new ConnectionFailed({ host: socketPath ?? hostname, port, phase, cause })));
   }
 
   #settle(settle: () => void): void {
     if (this.#settled) return;
     this.#settled = true;
+    clearTimeout(this.#connectTimer);
+    clearTimeout(this.#attemptTimer);
     settle();
+  }
+}
+
+/**
+ * lws reports a Unix socket connect that failed at once without its errno;
+ * the file system can still tell the likely reason.
+ */
+function unixSocketState(socketPath: string): string {
+  try {
+    return statSync(socketPath).isSocket() ? 'the socket refused the connection' : 'not a socket';
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such socket' : String(error);
   }
 }
 

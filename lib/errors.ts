@@ -44,7 +44,9 @@ export class WebSocketClose extends Base {
 export type FailurePhase = 'dns' | 'connect' | 'tls' | 'handshake' | 'timeout' | 'open';
 
 export interface ConnectionFailedDetails {
+  /** The URL's host, or for ws+unix: the socket path. */
   host: string;
+  /** The URL's port; 0 for a Unix socket. */
   port: number;
   phase: FailurePhase;
   /** What lws (or the resolver) said. */
@@ -60,7 +62,7 @@ export class ConnectionFailed extends Base {
 
   constructor(details: ConnectionFailedDetails) {
     super(
-      `WebSocket connection to ${details.host}:${details.port} failed (${details.phase}): ${details.cause}`,
+      `WebSocket connection to ${details.port ? `${details.host}:${details.port}` : details.host} failed (${details.phase}): ${details.cause}`,
       { ...details },
       { cause: details.cause },
     );

@@ -36,15 +36,31 @@ export type NativeEventPayload =
 /** [kind, payload, kind, payload, …]: everything one lws turn produced. */
 export type NativeEventBatch = ReadonlyArray<NativeEventKind | NativeEventPayload>;
 
-/** One client vhost: connections with the same key share it. */
+/**
+ * One client vhost: connections with the same key share it, and the rest is
+ * read only when the key is new.
+ */
 export interface NativeVhostOptions {
   key: string;
   /** The Sec-WebSocket-Extensions offer, or '' for none. */
   deflateOffer: string;
+  /** DER certificates for the trust store. */
+  caCertificates: Uint8Array[];
+  /** True: caCertificates are the whole store; false: added to the system's. */
+  replaceSystemCa: boolean;
+  /** DER client certificate and PKCS#8 DER key, or undefined. */
+  clientCertificate: Uint8Array | undefined;
+  clientKey: Uint8Array | undefined;
+  /** "[user:pass@]address:port" with a numeric address, or '' for none. */
+  httpProxy: string;
+  socksProxy: string;
 }
 
 export interface NativeConnectionOptions {
-  /** The numeric address Node resolved: lws never resolves names. */
+  /**
+   * The numeric address Node resolved (lws never resolves names), '+' and a
+   * Unix socket path, or, through a proxy, the host name the proxy resolves.
+   */
   address: string;
   port: number;
   /** Host header value; also the TLS server name and certificate name. */

@@ -7,11 +7,14 @@ import type { LookupAddress, LookupAllOptions } from 'node:dns';
 import { native, type NativeConnectionOptions } from './native';
 import type { Courier } from './courier';
 import { Logger } from './logger';
-import { integerInRange, invalidRange, invalidType, isToken } from './validation';
+import { parseProxy, type Proxy } from './proxy';
+import { parseTlsMaterial, parseTlsRelaxations, type PemInput, type TlsMaterial } from './tls_options';
+import { parseUrl, type Target } from './url';
+import { integerInRange, invalidType, isToken } from './validation';
 
 /** The options of connect(), named exactly as in Perl's Net::Libwebsockets. */
 export interface ConnectOptions {
-  /** `ws://` or `wss://` URL; path and query are kept. */
+  /** `ws://`, `wss://` or `ws+unix:/socket/path[:/request/path]` URL; path and query are kept. */
   url: string;
   /** Runs the connection once the handshake completed. */
   on_ready: (courier: Courier) => void;
@@ -35,6 +38,16 @@ export interface ConnectOptions {
   logger?: Logger;
   /** Resolver with dns.lookup()'s signature (default dns.lookup); called with { all: true }. */
   lookup?: LookupFunction;
+  /** Trusted CA certificates, PEM; they replace the default trust (system store and Node's roots). */
+  tls_ca?: PemInput;
+  /** Client certificate, PEM; needs tls_key. */
+  tls_cert?: PemInput;
+  /** The client certificate's unencrypted RSA or EC private key, PEM. */
+  tls_key?: PemInput;
+  /** 'http://[user:pass@]host[:port]' (HTTP CONNECT) or 'socks5://[user:pass@]host[:port]'. */
+  proxy?: string;
+  /** Seconds from connect() until the handshake completes, DNS and TLS included (default 20). */
+  connect_timeout?: number;
 }
 
 /** dns.lookup()'s signature, as net.connect()'s `lookup` option takes it. */
@@ -59,19 +72,23 @@ export type CompressionOption = 'deflate' | ReadonlyArray<'deflate' | DeflateAtt
 /** What connect() needs after validation. */
 export interface ConnectSettings {
   onReady: (courier: Courier) => void;
-  /** The URL's host name, without IPv6 brackets: what DNS resolves. */
-  hostname: string;
-  port: number;
+  target: Target;
   lookup: LookupFunction | undefined;
   logger: Logger | undefined;
-  /** The addon's options, but for the address (resolved later) and the logger. */
-  connection: Omit<NativeConnectionOptions, 'address' | 'logger'>;
+  proxy: Proxy | undefined;
+  connectTimeoutMs: number;
+  /** What the connection's vhost is made of; completed once the proxy is resolved. */
+  vhost: { deflateOffer: string; tls: TlsMaterial };
+  /** The addon's options, but for those resolved later. */
+  connection: Omit<NativeConnectionOptions, 'address' | 'logger' | 'vhost'>;
 }
 
 export const DEFAULTS = {
   ping_interval: 30,
   ping_timeout: 299,
   max_message_size: 100 * 1024 * 1024,
+  // lws's own default for a connection that has not completed (AWAITING_TIMEOUT).
+  connect_timeout: 20,
 } as const;
 
 const KNOWN = new Set([
@@ -87,10 +104,13 @@ const KNOWN = new Set([
   'max_message_size',
   'lookup',
   'logger',
+  'tls_ca',
+  'tls_cert',
+  'tls_key',
+  'proxy',
+  'connect_timeout',
 ]);
 const REQUIRED = ['url', 'on_ready'];
-
-const TLS_RELAXATIONS = ['LCCSCF_ALLOW_SELFSIGNED', 'LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK', 'LCCSCF_ALLOW_EXPIRED', 'LCCSCF_ALLOW_INSECURE'] as const;
 
 // Headers lws writes itself; a second copy would make the handshake invalid.
 const RESERVED_HEADERS = new Set([
@@ -118,13 +138,17 @@ export function parseConnectOptions(options: unknown): ConnectSettings {
   if (given.event !== undefined && given.event !== 'libuv')
     throw invalidType("'libuv' (Node has one event loop)", 'event', given.event);
 
-  const deflateOffer = parseCompression(given.compression);
+  const proxy = parseProxy(given.proxy);
+  if (proxy && url.socketPath) throw invalidType('no proxy for a ws+unix: URL', 'proxy', proxy.display);
   return {
     onReady: given.on_ready as (courier: Courier) => void,
-    hostname: url.hostname,
-    port: url.port,
+    target: url,
     lookup: parseLookup(given.lookup),
     logger: parseLogger(given.logger),
+    proxy,
+    connectTimeoutMs:
+      1000 * (given.connect_timeout === undefined ? DEFAULTS.connect_timeout : integerInRange(given.connect_timeout, 'connect_timeout', 1, 3600)),
+    vhost: { deflateOffer: parseCompression(given.compression), tls: parseTlsMaterial(given.tls_ca, given.tls_cert, given.tls_key) },
     connection: {
       port: url.port,
       host: url.hostHeader,
@@ -132,49 +156,12 @@ export function parseConnectOptions(options: unknown): ConnectSettings {
       protocols: parseSubprotocols(given.subprotocols),
       headers: parseHeaders(given.headers),
       // Checked for ws:// too: a bad value is a bug wherever it is passed.
-      sslFlags: url.secure ? native.constants.LCCSCF_USE_SSL | parseTls(given.tls) : (parseTls(given.tls), 0),
+      sslFlags: url.secure ? native.constants.LCCSCF_USE_SSL | parseTlsRelaxations(given.tls) : (parseTlsRelaxations(given.tls), 0),
       pingInterval: given.ping_interval === undefined ? DEFAULTS.ping_interval : integerInRange(given.ping_interval, 'ping_interval', 1, 65535),
       pingTimeout: given.ping_timeout === undefined ? DEFAULTS.ping_timeout : integerInRange(given.ping_timeout, 'ping_timeout', 1, 65535),
       maxMessageSize:
         given.max_message_size === undefined ? DEFAULTS.max_message_size : integerInRange(given.max_message_size, 'max_message_size', 1, 2 ** 32),
-      // Connections with the same offer share a vhost (lws keeps extensions per vhost).
-      vhost: { key: `deflate=${deflateOffer}`, deflateOffer },
     },
-  };
-}
-
-interface UrlParts {
-  secure: boolean;
-  hostname: string;
-  port: number;
-  /** Host header value: the name, with the port when it is not the default. */
-  hostHeader: string;
-  path: string;
-}
-
-function parseUrl(value: unknown): UrlParts {
-  if (typeof value !== 'string') throw invalidType('a ws:// or wss:// URL string', 'url', value);
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw invalidType('a ws:// or wss:// URL', 'url', value);
-  }
-  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw invalidType('a ws:// or wss:// URL', 'url', value);
-  // url.hash is '' for a bare '#', which RFC 6455 forbids as well.
-  if (url.hash || value.includes('#')) throw invalidType('a URL without a #fragment (RFC 6455 3)', 'url', value);
-  if (url.username || url.password) throw invalidType('a URL without credentials', 'url', value);
-  const secure = url.protocol === 'wss:';
-  // URL leaves out a port equal to the scheme's default.
-  const port = url.port ? Number(url.port) : secure ? 443 : 80;
-  const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-  if (!hostname) throw invalidType('a URL with a host', 'url', value);
-  return {
-    secure,
-    hostname,
-    port,
-    hostHeader: url.port ? `${url.hostname}:${url.port}` : url.hostname,
-    path: `${url.pathname || '/'}${url.search}`,
   };
 }
 
@@ -188,16 +175,6 @@ function parseLookup(value: unknown): LookupFunction | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'function') throw invalidType("a function with dns.lookup()'s signature", 'lookup', value);
   return value as LookupFunction;
-}
-
-function parseTls(value: unknown): number {
-  if (value === undefined) return 0;
-  const allowed = TLS_RELAXATIONS.reduce((mask, name) => mask | native.constants[name], 0);
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0)
-    throw invalidType(`a mask of ${TLS_RELAXATIONS.join(', ')}`, 'tls', value);
-  // `value > allowed` first: bitwise operators see only the low 32 bits.
-  if (value > allowed || (value & ~allowed) !== 0) throw invalidRange(`a mask of ${TLS_RELAXATIONS.join(', ')}`, 'tls', value);
-  return value;
 }
 
 function parseSubprotocols(value: unknown): string {

@@ -14,6 +14,12 @@ export function invalidType(expected: string, name: string, value: unknown): Typ
   return new TypeError(`Expected ${expected} for ${name} but received ${describe(value)}`);
 }
 
+/** As invalidType, but for secrets (private keys, passwords): the value is not shown. */
+export function invalidSecret(expected: string, name: string, value: unknown): TypeError {
+  const kind = Buffer.isBuffer(value) ? `a Buffer of ${value.length} bytes` : typeof value === 'string' ? `a string of ${value.length} characters` : describe(value);
+  return new TypeError(`Expected ${expected} for ${name} but received ${kind} (not shown: it may be secret)`);
+}
+
 export function invalidRange(expected: string, name: string, value: unknown): RangeError {
   return new RangeError(`Expected ${expected} for ${name} but received ${describe(value)}`);
 }

@@ -104,10 +104,10 @@ describe('connect() validation: the options argument', () => {
 
 describe('connect() validation: url', () => {
   test.each<[string, unknown, string]>([
-    ['not a string', 42, 'Expected a ws:// or wss:// URL string for url but received 42'],
-    ['unparsable', 'not a url', "Expected a ws:// or wss:// URL for url but received 'not a url'"],
-    ['http://', 'http://127.0.0.1:9/', "Expected a ws:// or wss:// URL for url but received 'http://127.0.0.1:9/'"],
-    ['https://', 'https://127.0.0.1:9/', "Expected a ws:// or wss:// URL for url but received 'https://127.0.0.1:9/'"],
+    ['not a string', 42, 'Expected a ws://, wss:// or ws+unix: URL string for url but received 42'],
+    ['unparsable', 'not a url', "Expected a ws://, wss:// or ws+unix: URL for url but received 'not a url'"],
+    ['http://', 'http://127.0.0.1:9/', "Expected a ws://, wss:// or ws+unix: URL for url but received 'http://127.0.0.1:9/'"],
+    ['https://', 'https://127.0.0.1:9/', "Expected a ws://, wss:// or ws+unix: URL for url but received 'https://127.0.0.1:9/'"],
     [
       'a #fragment',
       'ws://127.0.0.1:9/chat#frag',
@@ -124,7 +124,7 @@ describe('connect() validation: url', () => {
   });
 
   test('a URL object (not a string) → TypeError', () => {
-    expectThrow(attempt({ url: new URL(DEAD_WS), on_ready: noop }), TypeError, /^Expected a ws:\/\/ or wss:\/\/ URL string for url but received URL \{/);
+    expectThrow(attempt({ url: new URL(DEAD_WS), on_ready: noop }), TypeError, /^Expected a ws:\/\/, wss:\/\/ or ws\+unix: URL string for url but received URL \{/);
   });
 
   // PRODUCT BUG: parseUrl tests `url.hash`, which WHATWG URL leaves '' for

@@ -98,9 +98,9 @@ export interface NodeChild {
 }
 
 /** `node -e script args…`; the script finds the package at process.env.LWS_DIST. */
-export function spawnNode(script: string, args: string[] = []): NodeChild {
+export function spawnNode(script: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): NodeChild {
   const child = spawn(process.execPath, ['-e', script, ...args], {
-    env: { ...process.env, LWS_DIST: DIST },
+    env: { ...process.env, ...env, LWS_DIST: DIST },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];

@@ -1,0 +1,47 @@
+#include "connect_error.h"
+
+#include <openssl/x509.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include <sys/socket.h>
+
+namespace lwsnode {
+
+namespace {
+
+// lws 4.3 reports a failed certificate check as
+//   "server's cert didn't look good, tls=invalidca X509_V_ERR = 18: error:00000012:lib(0)::reason(18)"
+// where everything after the number is an OpenSSL error string built from
+// the verify code, which OpenSSL cannot name. The verify code itself can be.
+std::string DescribeCertificateError(const std::string& text) {
+  constexpr const char kMarker[] = "X509_V_ERR = ";
+  size_t at = text.find(kMarker);
+  if (at == std::string::npos) return {};
+  long code = std::strtol(text.c_str() + at + sizeof kMarker - 1, nullptr, 10);
+  return std::string("TLS certificate verification failed: ") + X509_verify_cert_error_string(code) +
+         " (X509_V_ERR " + std::to_string(code) + ")";
+}
+
+// ECONNREFUSED and friends: lws's "closed before established" leaves them out.
+std::string SocketError(lws* wsi) {
+  int fd = lws_get_socket_fd(wsi);
+  int error = 0;
+  socklen_t size = sizeof error;
+  if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &size) != 0 || !error) return {};
+  return std::strerror(error);
+}
+
+}  // namespace
+
+std::string DescribeConnectError(lws* wsi, const char* lws_text) {
+  std::string text = lws_text ? lws_text : "connection failed";
+  std::string certificate = DescribeCertificateError(text);
+  if (!certificate.empty()) return certificate;
+  std::string socket_error = SocketError(wsi);
+  return socket_error.empty() ? text : text + ": " + socket_error;
+}
+
+}  // namespace lwsnode

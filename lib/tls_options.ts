@@ -1,0 +1,106 @@
+/**
+ * TLS options: Perl's `tls` relaxation mask, and (beyond Perl) the trust
+ * store and client certificate. Certificates and keys are parsed here with
+ * node:crypto, so a bad one is a TypeError naming the option before anything
+ * touches the network, and lws receives plain DER.
+ */
+import { createHash, createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { rootCertificates } from 'node:tls';
+import { native } from './native';
+import { invalidRange, invalidSecret, invalidType } from './validation';
+
+/** PEM text or a Buffer of PEM (or DER, for a single certificate or key). */
+export type PemInput = string | Buffer;
+
+export interface TlsMaterial {
+  /** DER certificates for the trust store. */
+  caCertificates: Uint8Array[];
+  /** True: caCertificates are the whole store (tls_ca given). */
+  replaceSystemCa: boolean;
+  clientCertificate?: Uint8Array;
+  clientKey?: Uint8Array;
+  /** Identifies this material among vhosts. */
+  digest: string;
+}
+
+const TLS_RELAXATIONS = ['LCCSCF_ALLOW_SELFSIGNED', 'LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK', 'LCCSCF_ALLOW_EXPIRED', 'LCCSCF_ALLOW_INSECURE'] as const;
+
+/** The `tls` option: an OR of LCCSCF_* relaxations, 0 when absent. */
+export function parseTlsRelaxations(value: unknown): number {
+  if (value === undefined) return 0;
+  const allowed = TLS_RELAXATIONS.reduce((mask, name) => mask | native.constants[name], 0);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0)
+    throw invalidType(`a mask of ${TLS_RELAXATIONS.join(', ')}`, 'tls', value);
+  // `value > allowed` first: bitwise operators see only the low 32 bits.
+  if (value > allowed || (value & ~allowed) !== 0) throw invalidRange(`a mask of ${TLS_RELAXATIONS.join(', ')}`, 'tls', value);
+  return value;
+}
+
+/** tls_ca, tls_cert and tls_key, checked and turned into DER for lws. */
+export function parseTlsMaterial(ca: unknown, cert: unknown, key: unknown): TlsMaterial {
+  if ((cert === undefined) !== (key === undefined))
+    throw new TypeError(`Expected tls_cert and tls_key together (a client certificate needs its key) but received only ${cert === undefined ? 'tls_key' : 'tls_cert'}`);
+  const given = ca !== undefined;
+  const caCertificates = given ? parseCertificates(ca, 'tls_ca') : defaultTrust().certificates;
+  const material: TlsMaterial = { caCertificates, replaceSystemCa: given, digest: '' };
+  const digest = createHash('sha256');
+  digest.update(given ? 'ca:' : 'ca:default');
+  if (given) for (const der of caCertificates) digest.update(der);
+  if (cert !== undefined) {
+    const [certificate] = parseCertificates(cert, 'tls_cert', 1);
+    const privateKey = parsePrivateKey(key, certificate as Uint8Array);
+    material.clientCertificate = certificate;
+    material.clientKey = privateKey;
+    digest.update('cert:').update(certificate as Uint8Array);
+  }
+  material.digest = digest.digest('base64');
+  return material;
+}
+
+/**
+ * Without tls_ca, a server is trusted if the system's store (OpenSSL's
+ * default paths, as lws loads them) or Node's own bundled roots
+ * (tls.rootCertificates, what https trusts) vouch for it: whatever
+ * OPENSSLDIR this node binary was built with, wss:// verifies at least the
+ * certificates https does.
+ */
+let nodeRoots: { certificates: Uint8Array[] } | undefined;
+function defaultTrust(): { certificates: Uint8Array[] } {
+  nodeRoots ??= { certificates: rootCertificates.map((pem) => new X509Certificate(pem).raw) };
+  return nodeRoots;
+}
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g;
+
+function parseCertificates(value: unknown, name: string, max = Infinity): Uint8Array[] {
+  const expected = `PEM certificate${max === 1 ? '' : 's'} (a string or Buffer)`;
+  if (typeof value !== 'string' && !Buffer.isBuffer(value)) throw invalidType(expected, name, value);
+  const text = typeof value === 'string' ? value : value.toString('latin1');
+  // A Buffer without PEM armour may be one DER certificate.
+  const blocks: Array<string | Buffer> = text.match(PEM_CERTIFICATE) ?? (Buffer.isBuffer(value) ? [value] : []);
+  if (!blocks.length || blocks.length > max) throw invalidType(expected, name, value);
+  return blocks.map((block, index) => {
+    try {
+      return new X509Certificate(block).raw;
+    } catch (error) {
+      throw invalidType(`${expected}; certificate ${index} does not parse (${(error as Error).message})`, name, value);
+    }
+  });
+}
+
+function parsePrivateKey(value: unknown, certificate: Uint8Array): Uint8Array {
+  const expected = 'an unencrypted RSA or EC private key in PEM (a string or Buffer)';
+  if (typeof value !== 'string' && !Buffer.isBuffer(value)) throw invalidSecret(expected, 'tls_key', value);
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(value);
+  } catch (error) {
+    throw invalidSecret(`${expected} (${(error as Error).message})`, 'tls_key', value);
+  }
+  // lws hands the key to OpenSSL as RSA or EC only.
+  if (key.asymmetricKeyType !== 'rsa' && key.asymmetricKeyType !== 'ec')
+    throw invalidSecret(`${expected}; this is ${key.asymmetricKeyType ?? 'unknown'}`, 'tls_key', value);
+  if (!new X509Certificate(Buffer.from(certificate)).checkPrivateKey(key))
+    throw invalidSecret('the private key of tls_cert', 'tls_key', value);
+  return key.export({ format: 'der', type: 'pkcs8' });
+}

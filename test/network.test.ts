@@ -1,0 +1,184 @@
+/**
+ * The network as users meet it: IPv6 literals, Unix domain sockets,
+ * connect_timeout, max_message_size, and lws's proxy environment variables
+ * kept out of the way. Real servers on loopback, ports chosen by the OS.
+ */
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import net, { type AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { connect, ConnectionFailed, WebSocketClose } from '../lib';
+import { rejectionOf, startClient } from './helpers/client';
+import { closeSeen, spawnNode } from './helpers/tools';
+
+const cleanups: Array<() => unknown> = [];
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** A `ws` server on an http server listening where `listen` says; each client is told its Host and path. */
+async function serverOn(...listen: [port: number, host: string] | [socketPath: string]) {
+  const server = http.createServer();
+  const wss = new WebSocketServer({ server });
+  wss.on('connection', (socket, request) => socket.send(`${request.headers.host} ${request.url}`));
+  server.listen(...(listen as [number, string]));
+  await once(server, 'listening');
+  cleanups.push(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const client of wss.clients) client.terminate();
+        server.close(() => resolve());
+      }),
+  );
+  return { server, wss, address: server.address() };
+}
+
+async function firstMessageThenClose(url: string): Promise<string> {
+  const client = startClient(url);
+  const message = await client.next();
+  (await client.ready).close(1000);
+  await expect(client.done).resolves.toEqual([1000, '']);
+  return String(message);
+}
+
+test('an IPv6 literal: connects to [::1], the Host header keeps the brackets and the port', async () => {
+  const { address } = await serverOn(0, '::1');
+  const { port } = address as AddressInfo;
+
+  await expect(firstMessageThenClose(`ws://[::1]:${port}/six?x=1`)).resolves.toBe(`[::1]:${port} /six?x=1`);
+});
+
+describe('ws+unix: URLs', () => {
+  let directory: string;
+  beforeEach(() => {
+    directory = mkdtempSync(path.join(os.tmpdir(), 'lws-unix-'));
+    cleanups.push(() => rmSync(directory, { recursive: true, force: true }));
+  });
+
+  test('ws+unix:/path/to/socket:/request/path?query reaches the server on that socket', async () => {
+    const socketPath = path.join(directory, 'ws.sock');
+    await serverOn(socketPath);
+
+    await expect(firstMessageThenClose(`ws+unix:${socketPath}:/over/unix?q=2`)).resolves.toBe('localhost /over/unix?q=2');
+  });
+
+  test('without a request path, / is requested', async () => {
+    const socketPath = path.join(directory, 'ws.sock');
+    await serverOn(socketPath);
+
+    await expect(firstMessageThenClose(`ws+unix:${socketPath}`)).resolves.toBe('localhost /');
+  });
+
+  test('a socket nobody listens on rejects ConnectionFailed naming the cause', async () => {
+    const socketPath = path.join(directory, 'nobody.sock');
+    const error = await rejectionOf(connect({ url: `ws+unix:${socketPath}`, on_ready: () => undefined }));
+
+    expect(error).toBeInstanceOf(ConnectionFailed);
+    expect((error as ConnectionFailed).phase).toBe('connect');
+    expect((error as Error).message).toMatch(new RegExp(`^WebSocket connection to ${socketPath} failed \\(connect\\): .*no such socket`));
+  });
+
+  test('a relative socket path is refused before any connection', () => {
+    expect(() => connect({ url: 'ws+unix:relative.sock', on_ready: () => undefined })).toThrow(
+      /^Expected ws\+unix: with an absolute socket path for url but received 'ws\+unix:relative.sock'$/,
+    );
+  });
+});
+
+describe('connect_timeout', () => {
+  test('a server that accepts TCP but never answers the upgrade: rejects ConnectionFailed (timeout) after connect_timeout', async () => {
+    const silent = net.createServer(() => undefined);
+    silent.listen(0, '127.0.0.1');
+    await once(silent, 'listening');
+    const accepted = once(silent, 'connection');
+    cleanups.push(() => new Promise((resolve) => silent.close(resolve)));
+    // The server's sockets are held open: only the timeout can end this.
+    silent.on('connection', (socket: net.Socket) => cleanups.push(() => socket.destroy()));
+    const { port } = silent.address() as AddressInfo;
+    const started = process.hrtime.bigint();
+
+    const error = await rejectionOf(connect({ url: `ws://127.0.0.1:${port}/`, connect_timeout: 1, on_ready: () => undefined }));
+
+    await accepted;
+    expect(error).toBeInstanceOf(ConnectionFailed);
+    expect((error as ConnectionFailed).phase).toBe('timeout');
+    expect((error as Error).message).toContain(`127.0.0.1:${port}`);
+    expect((error as Error).message).toContain('within 1 s (connect_timeout)');
+    // Bounded by the timeout, not by something longer (lws's own 20 s, say).
+    expect(Number(process.hrtime.bigint() - started) / 1e9).toBeLessThan(5);
+  });
+
+  test('validated: 0, 1.5 and a string are refused', () => {
+    const attempt = (value: unknown) => () => connect({ url: 'ws://127.0.0.1:9/', connect_timeout: value as number, on_ready: () => undefined });
+    expect(attempt(0)).toThrow(new RangeError('Expected an integer from 1 to 3600 for connect_timeout but received 0'));
+    expect(attempt(1.5)).toThrow(new RangeError('Expected an integer from 1 to 3600 for connect_timeout but received 1.5'));
+    expect(attempt('5')).toThrow(new TypeError("Expected an integer for connect_timeout but received '5'"));
+  });
+});
+
+describe('max_message_size', () => {
+  async function sender(send: (socket: WebSocket) => void) {
+    const { wss, address } = await serverOn(0, '127.0.0.1');
+    wss.removeAllListeners('connection');
+    const connection = once(wss, 'connection').then(([socket]) => socket as WebSocket);
+    wss.on('connection', send);
+    return { url: `ws://127.0.0.1:${(address as AddressInfo).port}/`, connection };
+  }
+
+  test('a message one byte over the limit: the client closes with 1009 and the promise rejects WebSocketClose 1009', async () => {
+    const { url, connection } = await sender((socket) => {
+      socket.send(Buffer.alloc(1024, 1));
+      socket.send(Buffer.alloc(1025, 2));
+    });
+    const client = startClient(url, { max_message_size: 1024 });
+    const seen = closeSeen(await connection);
+
+    // The message at the limit is delivered; the one over it is not.
+    expect(await client.next()).toEqual(Buffer.alloc(1024, 1));
+    const error = await rejectionOf(client.done);
+
+    expect(error).toBeInstanceOf(WebSocketClose);
+    expect((error as WebSocketClose).get('code')).toBe(1009);
+    expect((await seen)[0]).toBe(1009);
+  });
+
+  test('the limit counts the whole message, not its fragments', async () => {
+    const { url, connection } = await sender((socket) => {
+      for (let part = 0; part < 4; part++) socket.send(Buffer.alloc(400, part), { fin: part === 3 });
+    });
+    const client = startClient(url, { max_message_size: 1024 });
+    const seen = closeSeen(await connection);
+
+    const error = await rejectionOf(client.done);
+
+    expect((error as WebSocketClose).get('code')).toBe(1009);
+    expect((await seen)[0]).toBe(1009);
+  });
+});
+
+test('the http_proxy and socks_proxy environment variables are not used: only the proxy option routes', async () => {
+  const { address } = await serverOn(0, '127.0.0.1');
+  const { port } = address as AddressInfo;
+  // A "proxy" that would swallow the connection if lws used it.
+  const trap = net.createServer((socket) => socket.destroy());
+  trap.listen(0, '127.0.0.1');
+  await once(trap, 'listening');
+  cleanups.push(() => new Promise((resolve) => trap.close(resolve)));
+  const trapUrl = `127.0.0.1:${(trap.address() as AddressInfo).port}`;
+
+  const child = spawnNode(
+    `const { connect } = require(process.env.LWS_DIST);
+     connect({ url: process.argv[1], on_ready(c) { c.on_text((c, m) => { console.log(m); c.close(1000); }); } })
+       .then((r) => console.log('closed', r[0]), (e) => console.log('failed', e.message));`,
+    [`ws://127.0.0.1:${port}/direct`],
+    { http_proxy: `http://${trapUrl}`, socks_proxy: trapUrl },
+  );
+  cleanups.push(() => child.kill());
+
+  await expect(child.waitForLine((line) => line.startsWith('closed') || line.startsWith('failed'))).resolves.toBe('closed 1000');
+  expect(child.lines[0]).toBe(`127.0.0.1:${port} /direct`);
+});
