@@ -252,7 +252,7 @@ void Connection::OnDropped() {
 void Connection::OnEstablished() {
   phase_ = "open";
   last_valid_us_ = lws_now_usecs();
-  one_write_per_writable_ = !negotiated_extensions_.empty();
+  deflate_ = !negotiated_extensions_.empty();
   Queue({EventKind::kOpen, 0, "", std::move(negotiated_protocol_), std::move(negotiated_extensions_)});
   if (!tx_.empty() || close_requested_) lws_callback_on_writable(wsi_);
 }
@@ -281,15 +281,35 @@ int Connection::OnReceive(const unsigned char* data, size_t len) {
 }
 
 int Connection::OnWritable() {
+  // With permessage-deflate lws goes on deflating straight from the message's
+  // buffer over later writable events, and calls back only once it is done:
+  // only then may the buffer go.
+  if (deflate_in_flight_) {
+    deflate_in_flight_ = false;
+    DropSentMessage();
+  }
   while (!tx_.empty()) {
     Outgoing& message = tx_.front();
     size_t payload = message.frame.size() - LWS_PRE;
+    if (deflate_ && payload == 0) {
+      // lws's deflate cannot produce an empty message; an uncompressed
+      // frame may carry it (RFC 7692 6).
+      if (WriteEmptyFrame(message.binary) < 0) return -1;
+      DropSentMessage();
+      continue;
+    }
     if (lws_write(wsi_, message.frame.data() + LWS_PRE, payload,
                   message.binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT) < 0)
       return -1;
-    tx_bytes_ -= payload;
-    tx_.pop_front();
-    if (one_write_per_writable_ || lws_send_pipe_choked(wsi_)) {
+    if (deflate_) {
+      deflate_in_flight_ = true;
+      lws_callback_on_writable(wsi_);
+      return 0;
+    }
+    // Without extensions lws has sent the frame or copied what the socket
+    // did not take.
+    DropSentMessage();
+    if (lws_send_pipe_choked(wsi_)) {
       if (!tx_.empty() || close_requested_) lws_callback_on_writable(wsi_);
       return 0;
     }
@@ -308,6 +328,21 @@ int Connection::OnWritable() {
     lws_set_timeout(wsi_, PENDING_TIMEOUT_CLOSE_ACK, kCloseAckSeconds);
   }
   return 0;
+}
+
+void Connection::DropSentMessage() {
+  tx_bytes_ -= tx_.front().frame.size() - LWS_PRE;
+  tx_.pop_front();
+}
+
+int Connection::WriteEmptyFrame(bool binary) {
+  // FIN, the opcode, then MASK with a zero length and the (unused) masking key.
+  unsigned char frame[LWS_PRE + 6];
+  unsigned char* header = frame + LWS_PRE;
+  header[0] = static_cast<unsigned char>(0x80 | (binary ? 0x2 : 0x1));
+  header[1] = 0x80;
+  lws_get_random(lws_get_context(wsi_), header + 2, 4);
+  return lws_write(wsi_, header, 6, LWS_WRITE_RAW);
 }
 
 void Connection::OnPeerClose(const unsigned char* payload, size_t len) {

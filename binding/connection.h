@@ -55,6 +55,8 @@ class Connection : public Napi::ObjectWrap<Connection>, public Deliverable {
   int HandleLwsEvent(lws* wsi, lws_callback_reasons reason, void* in, size_t len);
   int OnReceive(const unsigned char* data, size_t len);
   int OnWritable();
+  void DropSentMessage();
+  int WriteEmptyFrame(bool binary);
   int AppendHeaders(unsigned char** position, unsigned char* end);
   void OnEstablished();
   void OnPeerClose(const unsigned char* payload, size_t len);
@@ -102,7 +104,8 @@ class Connection : public Napi::ObjectWrap<Connection>, public Deliverable {
   // Send queue and closing handshake.
   std::deque<Outgoing> tx_;
   size_t tx_bytes_ = 0;
-  bool one_write_per_writable_ = false;  // permessage-deflate drains in lws
+  bool deflate_ = false;            // permessage-deflate negotiated
+  bool deflate_in_flight_ = false;  // lws still deflates from tx_.front()
   bool close_requested_ = false;
   bool close_sent_ = false;
   uint16_t close_code_ = 0;

@@ -131,7 +131,8 @@ export class Courier {
       released = true;
       if (--this.#pauses === 0) {
         this.#drainHeld();
-        if (!this.#ended) this.#native.setPaused(false);
+        // A listener run by #drainHeld() may have paused again.
+        if (this.#pauses === 0 && !this.#ended) this.#native.setPaused(false);
       }
     };
     return { resume, [disposeSymbol]: resume };

@@ -513,3 +513,46 @@ describe('order', () => {
     await inOrder(1000, true);
   });
 });
+
+describe('sending with permessage-deflate negotiated', () => {
+  // lws deflates from the message's buffer over several writable events.
+  test('ten 64 KiB incompressible messages, one per event-loop turn, reach the server intact and in order', async () => {
+    const received: Buffer[] = [];
+    const server = await wsServer((socket) => socket.on('message', (data) => received.push(data as Buffer)), { perMessageDeflate: true });
+    const connection = server.nextConnection();
+    const client = startClient(server.url);
+    const courier = await client.ready;
+    const seen = closeSeen(await connection);
+    const messages = Array.from({ length: 10 }, (_, index) => seededBytes(64 * 1024, index));
+
+    for (const message of messages) {
+      courier.send_binary(message);
+      await new Promise(setImmediate);
+    }
+    courier.close(1000);
+
+    await expect(client.done).resolves.toEqual([1000, '']);
+    await expect(seen).resolves.toEqual([1000, '']);
+    expect(received).toHaveLength(messages.length);
+    received.forEach((data, index) => expect(data.equals(messages[index] as Buffer)).toBe(true));
+  });
+
+  test('empty text and binary messages between others arrive as empty messages', async () => {
+    const received: string[] = [];
+    const server = await wsServer(
+      (socket) => socket.on('message', (data, isBinary) => received.push(`${isBinary ? 'b' : 't'}:${String(data)}`)),
+      { perMessageDeflate: true },
+    );
+    const client = startClient(server.url);
+    const courier = await client.ready;
+
+    courier.send_text('a');
+    courier.send_text('');
+    courier.send_binary(Buffer.alloc(0));
+    courier.send_text('b');
+    courier.close(1000);
+
+    await expect(client.done).resolves.toEqual([1000, '']);
+    expect(received).toEqual(['t:a', 't:', 'b:', 't:b']);
+  });
+});

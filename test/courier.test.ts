@@ -372,6 +372,38 @@ describe('pause()', () => {
     void courier.close(1000);
     expect(await done).toEqual([1000, '']);
   });
+
+  test('a pause() taken by a listener while resume() delivers held messages keeps lws from reading', async () => {
+    const DELIVERY_TURNS = 200;
+    const server = await wsServer();
+    const received: string[] = [];
+    const handles: PauseHandle[] = [];
+    const { ready, done } = open(server.url, (courier) => {
+      courier.on_text((_c, text) => {
+        received.push(text);
+        if (text === 'a' || text === 'b') handles.push(courier.pause());
+      });
+      courier.on_binary(() => undefined);
+    });
+    const socket = await server.nextConnection();
+    const courier = await ready;
+    await Promise.all(['a', 'b', 'c'].map((text) => serverSend(socket, text)));
+    await turnsUntil(() => received.length > 0, DELIVERY_TURNS, "'a'");
+
+    // Delivers the held 'b', whose listener pauses again: 'c' stays held,
+    // and the socket must stay unread.
+    handles[0]!.resume();
+    expect(received).toEqual(['a', 'b']);
+    const pump = pacedPump(socket, PUMP_LIMIT);
+    await stalled(pump, 200_000);
+    pump.stop();
+    expect(received).toEqual(['a', 'b']);
+
+    handles[1]!.resume();
+    void courier.close(1000);
+    expect(await done).toEqual([1000, '']);
+    expect(received).toEqual(['a', 'b', 'c']);
+  });
 });
 
 describe('listeners', () => {
