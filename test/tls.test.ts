@@ -1,54 +1,218 @@
 /**
- * wss:// against a real TLS server with a certificate made at test time:
- * verification is on by default, and a failed check is a 'tls' failure.
+ * wss:// against real TLS servers whose certificates are made at test time
+ * (test/helpers/pki.ts): verification is on by default, a refusal says why
+ * in words, each LCCSCF_* flag lifts exactly its own check, and tls_ca,
+ * tls_cert and tls_key set trust and identity.
  */
 import { once } from 'node:events';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { WebSocketServer } from 'ws';
-import { connect, ConnectionFailed, LCCSCF_ALLOW_SELFSIGNED, LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK } from '../lib';
-import { makeCertificate } from './helpers/certificates';
+import {
+  connect,
+  ConnectionFailed,
+  LCCSCF_ALLOW_EXPIRED,
+  LCCSCF_ALLOW_INSECURE,
+  LCCSCF_ALLOW_SELFSIGNED,
+  LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK,
+  type ConnectOptions,
+} from '../lib';
+import { rejectionOf } from './helpers/client';
+import { makePki, type KeyAndCertificate, type Pki } from './helpers/pki';
 import { echo } from './helpers/servers';
 
-let server: https.Server;
-let wss: WebSocketServer;
-let port: number;
+let pki: Pki;
+const servers: https.Server[] = [];
 
-beforeAll(async () => {
-  server = https.createServer(makeCertificate('localhost'));
-  wss = new WebSocketServer({ server });
-  wss.on('connection', echo);
+beforeAll(() => {
+  pki = makePki();
+});
+
+afterAll(async () => {
+  await Promise.all(
+    servers.map(
+      (server) =>
+        new Promise<void>((resolve) => {
+          server.closeAllConnections();
+          server.close(() => resolve());
+        }),
+    ),
+  );
+});
+
+/** A wss server on 127.0.0.1 with `identity`; returns its port. */
+async function tlsServer(identity: KeyAndCertificate, options: https.ServerOptions = {}): Promise<number> {
+  const server = https.createServer({ ...identity, ...options });
+  new WebSocketServer({ server }).on('connection', (socket, request) => {
+    const peer = (request.socket as TLSSocket).getPeerCertificate();
+    socket.send(peer.subject ? `client ${peer.subject.CN}` : 'no client certificate');
+    echo(socket);
+  });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
-  ({ port } = server.address() as AddressInfo);
-});
-
-afterAll(() => {
-  wss.close();
-  server.close();
-});
-
-function closeOnReady(url: string, tls?: number) {
-  return connect({ url, ...(tls !== undefined && { tls }), on_ready: (courier) => void courier.close(1000) });
+  servers.push(server);
+  return (server.address() as AddressInfo).port;
 }
 
-test('a self-signed certificate is refused by default, as a tls failure', async () => {
-  const failure = closeOnReady(`wss://localhost:${port}/`);
-  await expect(failure).rejects.toBeInstanceOf(ConnectionFailed);
-  await expect(failure).rejects.toMatchObject({ phase: 'tls', host: 'localhost', port });
+/** Connects, takes the server's first message, closes with 1000. */
+async function greeting(url: string, options: Omit<ConnectOptions, 'url' | 'on_ready'> = {}): Promise<string> {
+  let first = '';
+  const result = await connect({
+    ...options,
+    url,
+    on_ready: (courier) =>
+      courier.on_text((c, text) => {
+        first = text;
+        void c.close(1000);
+      }),
+  });
+  expect(result).toEqual([1000, '']);
+  return first;
+}
+
+async function refusal(url: string, options: Omit<ConnectOptions, 'url' | 'on_ready'> = {}): Promise<ConnectionFailed> {
+  const error = await rejectionOf(connect({ ...options, url, on_ready: () => undefined }));
+  expect(error).toBeInstanceOf(ConnectionFailed);
+  expect((error as ConnectionFailed).phase).toBe('tls');
+  return error as ConnectionFailed;
+}
+
+describe('verification is on by default, and a refusal says why', () => {
+  test('a self-signed certificate: "self-signed certificate"', async () => {
+    const port = await tlsServer(pki.selfSigned('localhost'));
+    const error = await refusal(`wss://localhost:${port}/`);
+    expect(error.message).toBe(
+      `WebSocket connection to localhost:${port} failed (tls): TLS certificate verification failed: self-signed certificate (X509_V_ERR 18)`,
+    );
+  });
+
+  test('a certificate from a CA nobody trusts: "unable to get local issuer certificate"', async () => {
+    const port = await tlsServer(pki.leaf('localhost'));
+    const error = await refusal(`wss://localhost:${port}/`);
+    expect(error.message).toMatch(/TLS certificate verification failed: unable to get local issuer certificate \(X509_V_ERR 20\)$/);
+  });
+
+  test('an expired certificate from a trusted CA: "certificate has expired"', async () => {
+    const port = await tlsServer(pki.expiredLeaf('localhost'));
+    const error = await refusal(`wss://localhost:${port}/`, { tls_ca: pki.ca.cert });
+    expect(error.message).toMatch(/TLS certificate verification failed: certificate has expired \(X509_V_ERR 10\)$/);
+  });
+
+  test('a trusted certificate for another name: "hostname mismatch"', async () => {
+    const port = await tlsServer(pki.leaf('elsewhere.example'));
+    const error = await refusal(`wss://localhost:${port}/`, { tls_ca: pki.ca.cert });
+    expect(error.message).toMatch(/TLS certificate verification failed: hostname mismatch \(X509_V_ERR 62\)$/);
+  });
+
+  test('a trusted certificate for the right name is accepted', async () => {
+    const port = await tlsServer(pki.leaf('localhost'));
+    await expect(greeting(`wss://localhost:${port}/`, { tls_ca: pki.ca.cert })).resolves.toBe('no client certificate');
+  });
+
+  test('an IPv4 literal is checked against the certificate IP addresses', async () => {
+    const port = await tlsServer(pki.leaf('localhost', { altNames: ['127.0.0.1'] }));
+    await expect(greeting(`wss://127.0.0.1:${port}/`, { tls_ca: pki.ca.cert })).resolves.toBe('no client certificate');
+  });
 });
 
-test('LCCSCF_ALLOW_SELFSIGNED accepts it when the name matches', async () => {
-  await expect(closeOnReady(`wss://localhost:${port}/`, LCCSCF_ALLOW_SELFSIGNED)).resolves.toEqual([1000, '']);
+describe('each LCCSCF_* flag lifts exactly its own check', () => {
+  test('ALLOW_SELFSIGNED: a self-signed certificate passes, but not one for another name', async () => {
+    const port = await tlsServer(pki.selfSigned('localhost'));
+    await expect(greeting(`wss://localhost:${port}/`, { tls: LCCSCF_ALLOW_SELFSIGNED })).resolves.toBe('no client certificate');
+    const error = await refusal(`wss://127.0.0.1:${port}/`, { tls: LCCSCF_ALLOW_SELFSIGNED });
+    expect(error.message).toMatch(/IP address mismatch/);
+  });
+
+  test('ALLOW_SELFSIGNED does not accept an expired certificate', async () => {
+    const port = await tlsServer(pki.expiredLeaf('localhost'));
+    const error = await refusal(`wss://localhost:${port}/`, { tls_ca: pki.ca.cert, tls: LCCSCF_ALLOW_SELFSIGNED });
+    expect(error.message).toMatch(/certificate has expired/);
+  });
+
+  test('ALLOW_EXPIRED: an expired certificate passes, but not one for another name', async () => {
+    const port = await tlsServer(pki.expiredLeaf('localhost'));
+    await expect(greeting(`wss://localhost:${port}/`, { tls_ca: pki.ca.cert, tls: LCCSCF_ALLOW_EXPIRED })).resolves.toBe(
+      'no client certificate',
+    );
+    const otherName = await tlsServer(pki.expiredLeaf('elsewhere.example'));
+    const error = await refusal(`wss://localhost:${otherName}/`, { tls_ca: pki.ca.cert, tls: LCCSCF_ALLOW_EXPIRED });
+    expect(error.message).toMatch(/hostname mismatch/);
+  });
+
+  test('SKIP_SERVER_CERT_HOSTNAME_CHECK: another name passes, an untrusted issuer does not', async () => {
+    const port = await tlsServer(pki.leaf('elsewhere.example'));
+    const skip = LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK;
+    await expect(greeting(`wss://localhost:${port}/`, { tls_ca: pki.ca.cert, tls: skip })).resolves.toBe('no client certificate');
+    const error = await refusal(`wss://localhost:${port}/`, { tls: skip });
+    expect(error.message).toMatch(/unable to get local issuer certificate/);
+  });
+
+  test('ALLOW_INSECURE: an untrusted issuer passes, another name does not', async () => {
+    const port = await tlsServer(pki.leaf('localhost', { issuer: pki.otherCa }));
+    await expect(greeting(`wss://localhost:${port}/`, { tls: LCCSCF_ALLOW_INSECURE })).resolves.toBe('no client certificate');
+    const otherName = await tlsServer(pki.leaf('elsewhere.example', { issuer: pki.otherCa }));
+    const error = await refusal(`wss://localhost:${otherName}/`, { tls: LCCSCF_ALLOW_INSECURE });
+    expect(error.message).toMatch(/hostname mismatch/);
+  });
 });
 
-test('a certificate for another name is refused even with ALLOW_SELFSIGNED, as a tls failure', async () => {
-  const failure = closeOnReady(`wss://127.0.0.1:${port}/`, LCCSCF_ALLOW_SELFSIGNED);
-  await expect(failure).rejects.toMatchObject({ phase: 'tls', host: '127.0.0.1' });
+describe('tls_ca', () => {
+  test('replaces the default trust: a CA other than the server’s refuses it', async () => {
+    const port = await tlsServer(pki.leaf('localhost'));
+    const error = await refusal(`wss://localhost:${port}/`, { tls_ca: pki.otherCa.cert });
+    expect(error.message).toMatch(/unable to get local issuer certificate/);
+  });
+
+  test('a bundle of several PEM certificates trusts each of them (string or Buffer)', async () => {
+    const bundle = Buffer.concat([pki.otherCa.cert, pki.ca.cert]);
+    const byCa = await tlsServer(pki.leaf('localhost'));
+    const byOtherCa = await tlsServer(pki.leaf('localhost', { issuer: pki.otherCa }));
+    await expect(greeting(`wss://localhost:${byCa}/`, { tls_ca: bundle })).resolves.toBe('no client certificate');
+    await expect(greeting(`wss://localhost:${byOtherCa}/`, { tls_ca: bundle.toString() })).resolves.toBe('no client certificate');
+  });
+
+  test('connections with different tls_ca keep separate trust (one vhost each)', async () => {
+    const port = await tlsServer(pki.leaf('localhost'));
+    await expect(greeting(`wss://localhost:${port}/`, { tls_ca: pki.ca.cert })).resolves.toBe('no client certificate');
+    // Same server, a store without its CA: still refused after the first vhost exists.
+    await refusal(`wss://localhost:${port}/`, { tls_ca: pki.otherCa.cert });
+    await expect(greeting(`wss://localhost:${port}/`, { tls_ca: pki.ca.cert })).resolves.toBe('no client certificate');
+  });
+
+  test('is validated before the network: not PEM → TypeError naming tls_ca', () => {
+    expect(() => connect({ url: 'wss://localhost:9/', tls_ca: 'not a certificate', on_ready: () => undefined })).toThrow(
+      /^Expected PEM certificates \(a string or Buffer\) for tls_ca but received 'not a certificate'$/,
+    );
+    expect(() => connect({ url: 'wss://localhost:9/', tls_ca: 42 as unknown as string, on_ready: () => undefined })).toThrow(TypeError);
+  });
 });
 
-test('LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK lifts the name check', async () => {
-  await expect(
-    closeOnReady(`wss://127.0.0.1:${port}/`, LCCSCF_ALLOW_SELFSIGNED | LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK),
-  ).resolves.toEqual([1000, '']);
+describe('tls_cert and tls_key: a client certificate', () => {
+  const requireClientCertificate = (): https.ServerOptions => ({ requestCert: true, rejectUnauthorized: true, ca: pki.clientCa.cert });
+
+  test('a server that requires one accepts the connection and sees who it is', async () => {
+    const port = await tlsServer(pki.leaf('localhost'), requireClientCertificate());
+    const client = pki.clientCert('lws client');
+    await expect(greeting(`wss://localhost:${port}/`, { tls_ca: pki.ca.cert, tls_cert: client.cert, tls_key: client.key })).resolves.toBe(
+      'client lws client',
+    );
+  });
+
+  test('without one, that server refuses the connection: ConnectionFailed', async () => {
+    const port = await tlsServer(pki.leaf('localhost'), requireClientCertificate());
+    const error = await rejectionOf(connect({ url: `wss://localhost:${port}/`, tls_ca: pki.ca.cert, on_ready: () => undefined }));
+    expect(error).toBeInstanceOf(ConnectionFailed);
+  });
+
+  test('are validated before the network, without showing the key', () => {
+    const client = pki.clientCert('lws client');
+    const other = pki.clientCert('someone else');
+    const attempt = (options: Partial<ConnectOptions>) => () => connect({ url: 'wss://localhost:9/', on_ready: () => undefined, ...options });
+    expect(attempt({ tls_cert: client.cert })).toThrow('Expected tls_cert and tls_key together (a client certificate needs its key) but received only tls_cert');
+    expect(attempt({ tls_key: client.key })).toThrow('received only tls_key');
+    expect(attempt({ tls_cert: client.cert, tls_key: other.key })).toThrow(/^Expected the private key of tls_cert for tls_key but received a Buffer of \d+ bytes \(not shown: it may be secret\)$/);
+    expect(attempt({ tls_cert: client.cert, tls_key: 'not a key' })).toThrow(/for tls_key but received a string of 9 characters \(not shown/);
+    expect(attempt({ tls_cert: Buffer.concat([client.cert, other.cert]), tls_key: client.key })).toThrow(/for tls_cert/);
+  });
 });
