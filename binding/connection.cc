@@ -80,6 +80,7 @@ Napi::Function Connection::Define(Napi::Env env) {
                          InstanceMethod<&Connection::Close>("close"),
                          InstanceMethod<&Connection::SetPaused>("setPaused"),
                          InstanceMethod<&Connection::Abort>("abort"),
+                         InstanceMethod<&Connection::WatchDrain>("watchDrain"),
                          InstanceAccessor<&Connection::GetBufferedAmount>("bufferedAmount"),
                      });
 }
@@ -333,6 +334,10 @@ int Connection::OnWritable() {
 void Connection::DropSentMessage() {
   tx_bytes_ -= tx_.front().frame.size() - LWS_PRE;
   tx_.pop_front();
+  if (drain_watched_ && tx_bytes_ <= drain_threshold_) {
+    drain_watched_ = false;
+    Queue({EventKind::kDrained});
+  }
 }
 
 int Connection::WriteEmptyFrame(bool binary) {
@@ -408,6 +413,7 @@ void Connection::Deliver() {
         break;
       }
       case EventKind::kConnected:
+      case EventKind::kDrained:
         batch.Set(index++, env.Undefined());
         break;
       case EventKind::kFailed: {
@@ -494,6 +500,16 @@ Napi::Value Connection::Abort(const Napi::CallbackInfo& info) {
 
 Napi::Value Connection::GetBufferedAmount(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(tx_bytes_));
+}
+
+// watchDrain(threshold): true if no more than `threshold` bytes are queued;
+// otherwise a Drained event comes once that is so.
+Napi::Value Connection::WatchDrain(const Napi::CallbackInfo& info) {
+  size_t threshold = static_cast<size_t>(info[0].As<Napi::Number>().Int64Value());
+  bool drained = tx_bytes_ <= threshold;
+  drain_watched_ = !drained && wsi_ && !finished_;
+  drain_threshold_ = threshold;
+  return Napi::Boolean::New(info.Env(), drained);
 }
 
 }  // namespace lwsnode

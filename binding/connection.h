@@ -38,6 +38,7 @@ class Connection : public Napi::ObjectWrap<Connection>, public Deliverable {
     kClosed = 3,
     kFailed = 4,
     kConnected = 5,
+    kDrained = 6,
   };
   struct Event {
     EventKind kind;
@@ -72,6 +73,7 @@ class Connection : public Napi::ObjectWrap<Connection>, public Deliverable {
   Napi::Value SetPaused(const Napi::CallbackInfo& info);
   Napi::Value Abort(const Napi::CallbackInfo& info);
   Napi::Value GetBufferedAmount(const Napi::CallbackInfo& info);
+  Napi::Value WatchDrain(const Napi::CallbackInfo& info);
   bool Enqueue(Outgoing message);
 
   EnvState* state_;
@@ -104,6 +106,8 @@ class Connection : public Napi::ObjectWrap<Connection>, public Deliverable {
   // Send queue and closing handshake.
   std::deque<Outgoing> tx_;
   size_t tx_bytes_ = 0;
+  bool drain_watched_ = false;  // JS waits for tx_bytes_ <= drain_threshold_
+  size_t drain_threshold_ = 0;
   bool deflate_ = false;            // permessage-deflate negotiated
   bool deflate_in_flight_ = false;  // lws still deflates from tx_.front()
   bool close_requested_ = false;

@@ -139,6 +139,9 @@ class ConnectionRun {
         case NativeEventKind.Binary:
           this.#courier?.deliver({ binary: true, data: payload as Buffer });
           break;
+        case NativeEventKind.Drained:
+          this.#courier?.drainedEvent();
+          break;
         case NativeEventKind.Closed: {
           const [code, reason, initiator] = payload as readonly [number, string, CloseInitiator];
           this.#closed(code, reason, initiator);

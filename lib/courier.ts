@@ -50,6 +50,8 @@ export class Courier {
   #pauses = 0;
   #closing = false;
   #ended = false;
+  /** drained() promises waiting, each for its threshold. */
+  #drainWaiters: Array<{ threshold: number; resolve: () => void; reject: (error: Error) => void }> = [];
 
   /** @internal Created by connect(); not part of the public API. */
   constructor(connection: NativeConnection, settled: Promise<[number, string]>, negotiated: Negotiated) {
@@ -97,9 +99,25 @@ export class Courier {
     this.#native.sendBinary(view);
   }
 
-  /** Bytes queued by send_* and not yet written to the socket. */
+  /** Bytes queued by send_* and not yet written to the socket (beyond Perl). */
   get buffered_amount(): number {
     return this.#native.bufferedAmount;
+  }
+
+  /**
+   * Resolves once buffered_amount is at most `threshold` bytes (beyond
+   * Perl): await it between sends to stream without unbounded memory.
+   * Rejects (code ERR_LWS_NOT_SENT) if the connection ends with more queued.
+   */
+  drained(threshold = 0): Promise<void> {
+    if (typeof threshold !== 'number' || !Number.isInteger(threshold) || threshold < 0)
+      throw invalidType('a byte count (an integer >= 0)', 'drained() threshold', threshold);
+    if (this.#native.bufferedAmount <= threshold) return Promise.resolve();
+    if (this.#ended) return Promise.reject(notSent(this.#native.bufferedAmount));
+    return new Promise((resolve, reject) => {
+      this.#drainWaiters.push({ threshold, resolve, reject });
+      this.#watchDrain();
+    });
   }
 
   /**
@@ -138,6 +156,22 @@ export class Courier {
     return { resume, [disposeSymbol]: resume };
   }
 
+  /** @internal buffered_amount fell to the threshold being watched. */
+  drainedEvent(): void {
+    const buffered = this.#native.bufferedAmount;
+    const waiting = this.#drainWaiters;
+    this.#drainWaiters = waiting.filter((waiter) => waiter.threshold < buffered);
+    for (const waiter of waiting) if (waiter.threshold >= buffered) waiter.resolve();
+    this.#watchDrain();
+  }
+
+  /** Asks the addon for an event at the highest threshold anyone waits for. */
+  #watchDrain(): void {
+    if (!this.#drainWaiters.length) return;
+    const threshold = Math.max(...this.#drainWaiters.map((waiter) => waiter.threshold));
+    if (this.#native.watchDrain(threshold)) this.drainedEvent();
+  }
+
   /** @internal A message arrived. */
   deliver(message: Message): void {
     if (this.#pauses > 0 || this.#held.length) this.#held.push(message);
@@ -151,6 +185,11 @@ export class Courier {
   end(): void {
     this.#ended = true;
     this.#pauses = 0;
+    const buffered = this.#native.bufferedAmount;
+    for (const waiter of this.#drainWaiters.splice(0)) {
+      if (buffered <= waiter.threshold) waiter.resolve();
+      else waiter.reject(notSent(buffered));
+    }
     this.#drainHeld();
   }
 
@@ -177,6 +216,10 @@ export class Courier {
       throw Object.assign(error, { code: 'ERR_LWS_CLOSED' });
     }
   }
+}
+
+function notSent(bytes: number): Error {
+  return Object.assign(new Error(`the connection ended with ${bytes} queued bytes not sent`), { code: 'ERR_LWS_NOT_SENT', bytes });
 }
 
 function truncateReason(reason: string): string {

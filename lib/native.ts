@@ -20,6 +20,8 @@ export enum NativeEventKind {
   Failed = 4,
   /** payload: undefined; the socket connected and the upgrade request went out */
   Connected = 5,
+  /** payload: undefined; bufferedAmount fell to the threshold given to watchDrain() */
+  Drained = 6,
 }
 
 /** Who sent the close frame that ended the connection. */
@@ -95,6 +97,8 @@ export interface NativeConnection {
   abort(): void;
   /** Bytes queued and not yet handed to the socket. */
   readonly bufferedAmount: number;
+  /** True if bufferedAmount <= threshold now; otherwise one Drained event follows when it is. */
+  watchDrain(threshold: number): boolean;
 }
 
 export interface NativeConstants {

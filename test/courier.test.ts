@@ -656,4 +656,64 @@ describe('buffered_amount', () => {
     void courier.close(1000);
     expect(await done).toEqual([1000, '']);
   });
+
+  test('drained(): streaming 48 MiB in 256 KiB chunks keeps at most ~1 MiB queued, and all of it arrives in order', async () => {
+    const CHUNK = 256 * 1024;
+    const CHUNKS = 192;
+    let receivedBytes = 0;
+    let inOrder = true;
+    const server = await wsServer((socket) =>
+      socket.on('message', (data: Buffer) => {
+        if (data.readUInt32BE(0) !== receivedBytes / CHUNK) inOrder = false;
+        receivedBytes += data.length;
+      }),
+    );
+    const { ready, done } = open(server.url, () => undefined);
+    const courier = await ready;
+
+    let peak = 0;
+    for (let index = 0; index < CHUNKS; index++) {
+      const chunk = Buffer.alloc(CHUNK, index & 0xff);
+      chunk.writeUInt32BE(index, 0);
+      courier.send_binary(chunk);
+      peak = Math.max(peak, courier.buffered_amount);
+      if (courier.buffered_amount > MiB) await courier.drained(MiB / 2);
+    }
+    await courier.drained();
+    expect(courier.buffered_amount).toBe(0);
+    void courier.close(1000);
+
+    expect(await done).toEqual([1000, '']);
+    expect(peak).toBeLessThanOrEqual(MiB + CHUNK);
+    expect(receivedBytes).toBe(CHUNK * CHUNKS);
+    expect(inOrder).toBe(true);
+  });
+
+  test('drained() resolves at once when nothing is queued, and checks its argument', async () => {
+    const server = await wsServer();
+    const { ready, done } = open(server.url, () => undefined);
+    const courier = await ready;
+
+    await expect(courier.drained()).resolves.toBeUndefined();
+    expect(() => courier.drained(-1)).toThrow(TypeError);
+    expect(() => courier.drained(1.5)).toThrow(/drained\(\) threshold/);
+    void courier.close(1000);
+    expect(await done).toEqual([1000, '']);
+  });
+
+  test('drained() rejects ERR_LWS_NOT_SENT, naming the bytes left, when the server drops a connection with 64 MiB queued', async () => {
+    const server = await wsServer((socket) => (socket as unknown as { _socket: { pause(): void } })._socket.pause());
+    const connection = server.nextConnection();
+    const { ready, done } = open(server.url, () => undefined);
+    const courier = await ready;
+    const socket = await connection;
+
+    for (let index = 0; index < 64; index++) courier.send_binary(Buffer.alloc(MiB, index));
+    const drained = courier.drained();
+    socket.terminate();
+
+    await expect(drained).rejects.toMatchObject({ code: 'ERR_LWS_NOT_SENT', message: expect.stringMatching(/^the connection ended with \d+ queued bytes not sent$/) });
+    await expect(done).rejects.toBeInstanceOf(ConnectionFailed);
+    expect(courier.buffered_amount).toBeGreaterThan(0);
+  });
 });
