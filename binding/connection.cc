@@ -5,6 +5,7 @@
 
 #include "addon.h"
 #include "connect_error.h"
+#include "frame_queue.h"
 #include "env_state.h"
 #include "logger.h"
 
@@ -19,6 +20,17 @@ constexpr const char kProtocolName[] = "libwebsockets-node";
 // close without one (1005) must go out as an empty close frame (RFC 6455
 // 7.1.5). The value has not changed since lws 1.x.
 constexpr auto kWriteClose = static_cast<lws_write_protocol>(4);
+
+// lws reads at most the smaller of this and the context's service buffer
+// per readable event, and hands payload to us in pieces of this size. It is
+// allocated per connection but only touched as data arrives: at 128 KiB
+// glibc maps it on its own, so an idle connection keeps it out of RSS.
+constexpr size_t kReceiveBufferSize = 128 * 1024;
+
+// lws writes at most this much per send() and keeps the rest in a buffer of
+// its own (lws_issue_raw); its default, the 4 KiB service buffer, turned a
+// 1 MiB message into 256 sends and a 1 MiB copy.
+constexpr size_t kSendChunkSize = 256 * 1024;
 
 // How long the server gets to answer our close frame before the socket is
 // dropped (lws's own close-ack wait is the same).
@@ -66,7 +78,7 @@ std::string HeaderValue(lws* wsi, lws_token_indexes token) {
 
 const lws_protocols* Connection::Protocols() {
   static const lws_protocols protocols[] = {
-      {kProtocolName, OnLwsEvent, 0, 0, 0, nullptr, 0},
+      {kProtocolName, OnLwsEvent, 0, kReceiveBufferSize, 0, nullptr, kSendChunkSize},
       LWS_PROTOCOL_LIST_TERM,
   };
   return protocols;
@@ -282,6 +294,8 @@ int Connection::OnReceive(const unsigned char* data, size_t len) {
 }
 
 int Connection::OnWritable() {
+  if (!deflate_ && WriteFrames() < 0) return -1;
+  if (!frames_.empty()) return 0;  // more when the socket takes it
   // With permessage-deflate lws goes on deflating straight from the message's
   // buffer over later writable events, and calls back only once it is done:
   // only then may the buffer go.
@@ -331,10 +345,32 @@ int Connection::OnWritable() {
   return 0;
 }
 
+int Connection::WriteFrames() {
+  while (!frames_.empty()) {
+    // lws sends what the socket takes of each chunk and keeps the rest,
+    // and calls back as writable only once that is gone.
+    size_t chunk = std::min(frames_.size(), kSendChunkSize);
+    if (lws_write(wsi_, const_cast<unsigned char*>(frames_.data()), chunk, LWS_WRITE_RAW) < 0) return -1;
+    frames_.Consume(chunk);
+    CheckDrained();
+    if (lws_send_pipe_choked(wsi_)) {
+      lws_callback_on_writable(wsi_);
+      return 0;
+    }
+  }
+  return 0;
+}
+
 void Connection::DropSentMessage() {
   tx_bytes_ -= tx_.front().frame.size() - LWS_PRE;
   tx_.pop_front();
-  if (drain_watched_ && tx_bytes_ <= drain_threshold_) {
+  CheckDrained();
+}
+
+size_t Connection::BufferedAmount() const { return tx_bytes_ + frames_.pending_payload(); }
+
+void Connection::CheckDrained() {
+  if (drain_watched_ && BufferedAmount() <= drain_threshold_) {
     drain_watched_ = false;
     Queue({EventKind::kDrained});
   }
@@ -434,31 +470,48 @@ void Connection::Deliver() {
   }
 }
 
-bool Connection::Enqueue(Outgoing message) {
-  if (!wsi_ || close_requested_ || finished_) return false;
+bool Connection::CanSend() const { return wsi_ && !close_requested_ && !finished_; }
+
+void Connection::Enqueue(Outgoing message) {
   tx_bytes_ += message.frame.size() - LWS_PRE;
   tx_.push_back(std::move(message));
   lws_callback_on_writable(wsi_);
-  return true;
 }
 
 Napi::Value Connection::SendText(const Napi::CallbackInfo& info) {
   napi_env env = info.Env();
+  if (!CanSend()) return Napi::Boolean::New(env, false);
   napi_value text = info[0];
   size_t length = 0;
   napi_get_value_string_utf8(env, text, nullptr, 0, &length);
+  if (!deflate_) {
+    frames_.AppendFilled(FrameQueue::kText, length, [&](unsigned char* payload) {
+      // napi writes a terminating NUL after the text: AppendFilled has room.
+      napi_get_value_string_utf8(env, text, reinterpret_cast<char*>(payload), length + 1, nullptr);
+    });
+    lws_callback_on_writable(wsi_);
+    return Napi::Boolean::New(env, true);
+  }
   Outgoing message{std::vector<unsigned char>(LWS_PRE + length + 1), false};
   napi_get_value_string_utf8(env, text, reinterpret_cast<char*>(message.frame.data() + LWS_PRE),
                              length + 1, &length);
   message.frame.resize(LWS_PRE + length);
-  return Napi::Boolean::New(env, Enqueue(std::move(message)));
+  Enqueue(std::move(message));
+  return Napi::Boolean::New(env, true);
 }
 
 Napi::Value Connection::SendBinary(const Napi::CallbackInfo& info) {
+  if (!CanSend()) return Napi::Boolean::New(info.Env(), false);
   Napi::Uint8Array bytes = info[0].As<Napi::Uint8Array>();
+  if (!deflate_) {
+    frames_.Append(FrameQueue::kBinary, bytes.Data(), bytes.ByteLength());
+    lws_callback_on_writable(wsi_);
+    return Napi::Boolean::New(info.Env(), true);
+  }
   Outgoing message{std::vector<unsigned char>(LWS_PRE + bytes.ByteLength()), true};
   std::memcpy(message.frame.data() + LWS_PRE, bytes.Data(), bytes.ByteLength());
-  return Napi::Boolean::New(info.Env(), Enqueue(std::move(message)));
+  Enqueue(std::move(message));
+  return Napi::Boolean::New(info.Env(), true);
 }
 
 // close(code, reason): code 1005 sends a close frame without a status.
@@ -499,14 +552,14 @@ Napi::Value Connection::Abort(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value Connection::GetBufferedAmount(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), static_cast<double>(tx_bytes_));
+  return Napi::Number::New(info.Env(), static_cast<double>(BufferedAmount()));
 }
 
 // watchDrain(threshold): true if no more than `threshold` bytes are queued;
 // otherwise a Drained event comes once that is so.
 Napi::Value Connection::WatchDrain(const Napi::CallbackInfo& info) {
   size_t threshold = static_cast<size_t>(info[0].As<Napi::Number>().Int64Value());
-  bool drained = tx_bytes_ <= threshold;
+  bool drained = BufferedAmount() <= threshold;
   drain_watched_ = !drained && wsi_ && !finished_;
   drain_threshold_ = threshold;
   return Napi::Boolean::New(info.Env(), drained);

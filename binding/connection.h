@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "deliverable.h"
+#include "frame_queue.h"
 
 namespace lwsnode {
 
@@ -74,7 +75,11 @@ class Connection : public Napi::ObjectWrap<Connection>, public Deliverable {
   Napi::Value Abort(const Napi::CallbackInfo& info);
   Napi::Value GetBufferedAmount(const Napi::CallbackInfo& info);
   Napi::Value WatchDrain(const Napi::CallbackInfo& info);
-  bool Enqueue(Outgoing message);
+  bool CanSend() const;
+  void Enqueue(Outgoing message);
+  int WriteFrames();
+  size_t BufferedAmount() const;
+  void CheckDrained();
 
   EnvState* state_;
   lws* wsi_ = nullptr;
@@ -103,7 +108,9 @@ class Connection : public Napi::ObjectWrap<Connection>, public Deliverable {
   bool rx_binary_ = false;
   bool rx_refused_ = false;  // a message went over max_message_size: closing
 
-  // Send queue and closing handshake.
+  // Send queues and closing handshake. Without permessage-deflate frames are
+  // built here (frames_); with it lws frames and deflates each message (tx_).
+  FrameQueue frames_;
   std::deque<Outgoing> tx_;
   size_t tx_bytes_ = 0;
   bool drain_watched_ = false;  // JS waits for tx_bytes_ <= drain_threshold_

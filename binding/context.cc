@@ -44,6 +44,8 @@ bool Context::EnsureContext() {
   info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_EXPLICIT_VHOSTS |
                  LWS_SERVER_OPTION_VALIDATE_UTF8;
   info.event_lib_custom = EventLoop::Plugin();
+  // The one buffer each read lands in (per context, not per connection).
+  info.pt_serv_buf_size = 256 * 1024;
   info.foreign_loops = foreign_loops;
   info.protocols = protocols_;
   {
