@@ -345,7 +345,25 @@ int Connection::OnWritable() {
   return 0;
 }
 
+void Connection::ScheduleFlush() {
+  if (flush_scheduled_) return;
+  flush_scheduled_ = true;
+  state_->ScheduleFlush(this);
+}
+
+// Everything JavaScript queued since the last flush goes out in one write
+// where the socket takes it, without first waiting for epoll to report the
+// socket writable: one send() for a whole burst of messages.
+void Connection::Flush() {
+  flush_scheduled_ = false;
+  if (!wsi_ || finished_ || deflate_) return;
+  if (WriteFrames() < 0) lws_set_timeout(wsi_, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
+
 int Connection::WriteFrames() {
+  // After the server's close frame nothing more may go out (RFC 6455 5.5.1);
+  // what is left stays counted in bufferedAmount, as not sent.
+  if (peer_closed_) return 0;
   while (!frames_.empty()) {
     // lws sends what the socket takes of each chunk and keeps the rest,
     // and calls back as writable only once that is gone.
@@ -353,7 +371,8 @@ int Connection::WriteFrames() {
     if (lws_write(wsi_, const_cast<unsigned char*>(frames_.data()), chunk, LWS_WRITE_RAW) < 0) return -1;
     frames_.Consume(chunk);
     CheckDrained();
-    if (lws_send_pipe_choked(wsi_)) {
+    // lws_send_pipe_choked() costs a poll(): only ask when more is waiting.
+    if (!frames_.empty() && lws_send_pipe_choked(wsi_)) {
       lws_callback_on_writable(wsi_);
       return 0;
     }
@@ -489,7 +508,7 @@ Napi::Value Connection::SendText(const Napi::CallbackInfo& info) {
       // napi writes a terminating NUL after the text: AppendFilled has room.
       napi_get_value_string_utf8(env, text, reinterpret_cast<char*>(payload), length + 1, nullptr);
     });
-    lws_callback_on_writable(wsi_);
+    ScheduleFlush();
     return Napi::Boolean::New(env, true);
   }
   Outgoing message{std::vector<unsigned char>(LWS_PRE + length + 1), false};
@@ -505,7 +524,7 @@ Napi::Value Connection::SendBinary(const Napi::CallbackInfo& info) {
   Napi::Uint8Array bytes = info[0].As<Napi::Uint8Array>();
   if (!deflate_) {
     frames_.Append(FrameQueue::kBinary, bytes.Data(), bytes.ByteLength());
-    lws_callback_on_writable(wsi_);
+    ScheduleFlush();
     return Napi::Boolean::New(info.Env(), true);
   }
   Outgoing message{std::vector<unsigned char>(LWS_PRE + bytes.ByteLength()), true};

@@ -29,6 +29,9 @@ class Connection : public Napi::ObjectWrap<Connection>, public Deliverable {
 
   void Deliver() override;
   void Detach() override;
+  // Hands the frames queued since the last flush to lws (EnvState calls it
+  // once JavaScript has had its turn).
+  void Flush();
 
  private:
   // Numbers shared with lib/native.ts (NativeEventKind).
@@ -78,6 +81,7 @@ class Connection : public Napi::ObjectWrap<Connection>, public Deliverable {
   bool CanSend() const;
   void Enqueue(Outgoing message);
   int WriteFrames();
+  void ScheduleFlush();
   size_t BufferedAmount() const;
   void CheckDrained();
 
@@ -111,6 +115,7 @@ class Connection : public Napi::ObjectWrap<Connection>, public Deliverable {
   // Send queues and closing handshake. Without permessage-deflate frames are
   // built here (frames_); with it lws frames and deflates each message (tx_).
   FrameQueue frames_;
+  bool flush_scheduled_ = false;
   std::deque<Outgoing> tx_;
   size_t tx_bytes_ = 0;
   bool drain_watched_ = false;  // JS waits for tx_bytes_ <= drain_threshold_

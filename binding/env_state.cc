@@ -22,18 +22,30 @@ void EnvState::DeliverPending() {
   // queues is picked up by this same loop rather than delivered re-entrantly.
   if (delivering_ || closing_) return;
   delivering_ = true;
-  while (!pending_.empty()) {
+  while (!pending_.empty() || !flush_.empty()) {
     std::vector<Deliverable*> batch;
     batch.swap(pending_);
     for (Deliverable* object : batch)
       if (objects_.count(object)) object->Deliver();
+    // What the listeners just sent goes out now, in as few writes as can be.
+    std::vector<Connection*> writers;
+    writers.swap(flush_);
+    for (Connection* connection : writers)
+      if (objects_.count(connection)) connection->Flush();
   }
   delivering_ = false;
+}
+
+void EnvState::ScheduleFlush(Connection* connection) {
+  flush_.push_back(connection);
+  // Outside event delivery, the next loop turn flushes.
+  if (!delivering_) loop_.Kick();
 }
 
 void EnvState::Teardown(std::function<void()> done) {
   closing_ = true;
   pending_.clear();
+  flush_.clear();
   // lws runs every connection's close callbacks inside this call; with
   // closing_ set they only record, and nothing reaches JavaScript.
   context_.Destroy();

@@ -17,6 +17,8 @@
 
 namespace lwsnode {
 
+class Connection;
+
 class EnvState {
  public:
   EnvState(napi_env env, uv_loop_t* loop);
@@ -34,6 +36,10 @@ class EnvState {
   // `object` has events for JavaScript; they go out once lws returns.
   void MarkPending(Deliverable* object) { pending_.push_back(object); }
 
+  // `connection` has frames to write: they go out together once JavaScript
+  // is done queueing (after event delivery, or on the next loop turn).
+  void ScheduleFlush(Connection* connection);
+
   // An open connection keeps the process alive; the last one to end lets it exit.
   void ConnectionStarted();
   void ConnectionEnded();
@@ -49,6 +55,7 @@ class EnvState {
   JsCall js_;
   std::unordered_set<Deliverable*> objects_;  // connections and loggers alive
   std::vector<Deliverable*> pending_;
+  std::vector<Connection*> flush_;
   int live_connections_ = 0;
   bool delivering_ = false;
   bool closing_ = false;
