@@ -65,6 +65,17 @@ VhostConfig ReadVhostConfig(const Napi::Object& options) {
   return config;
 }
 
+// Small messages are copied into V8's heap (cheapest to make and collect);
+// large ones are handed over as they are, the Buffer owning their bytes.
+constexpr size_t kZeroCopyFrom = 64 * 1024;
+
+Napi::Value BinaryMessage(Napi::Env env, std::string data) {
+  if (data.size() < kZeroCopyFrom) return Napi::Buffer<char>::Copy(env, data.data(), data.size());
+  auto* owned = new std::string(std::move(data));
+  return Napi::Buffer<char>::New(env, owned->data(), owned->size(),
+                                 [](Napi::Env, char*, std::string* bytes) { delete bytes; }, owned);
+}
+
 std::string HeaderValue(lws* wsi, lws_token_indexes token) {
   int length = lws_hdr_total_length(wsi, token);
   if (length <= 0) return {};
@@ -274,6 +285,10 @@ int Connection::OnReceive(const unsigned char* data, size_t len) {
   if (!rx_active_) {
     rx_active_ = true;
     rx_binary_ = lws_frame_is_binary(wsi_);
+    // The frame's length is known: one allocation instead of a doubling
+    // series (the buffer was handed to JS with the previous message).
+    size_t frame = len + lws_remaining_packet_payload(wsi_);
+    if (!max_message_size_ || frame <= max_message_size_) rx_.reserve(frame);
   }
   if (rx_refused_) return 0;
   if (max_message_size_ && rx_.size() + len > max_message_size_) {
@@ -456,7 +471,7 @@ void Connection::Deliver() {
         batch.Set(index++, Napi::String::New(env, event.data));
         break;
       case EventKind::kBinary:
-        batch.Set(index++, Napi::Buffer<char>::Copy(env, event.data.data(), event.data.size()));
+        batch.Set(index++, BinaryMessage(env, std::move(event.data)));
         break;
       case EventKind::kClosed: {
         Napi::Array closed = Napi::Array::New(env, 3);
