@@ -12,3 +12,5 @@ export { Logger, type LoggerOptions } from './logger';
 export * from './constants';
 /** The error classes under Perl's namespace: X.Base, X.WebSocketClose, … */
 export { X };
+/** The WHATWG WebSocket class, over connect() and the Courier. */
+export { WebSocket, CloseEvent, ErrorEvent, type WebSocketOptions, type BinaryType, type WebSocketData, type WebSocketMessageEvent, type WebSocketEventMap, type WebSocketEventHandler, type CloseEventInit, type ErrorEventInit, type EventInitDict } from './websocket';
