@@ -40,6 +40,8 @@ std::string DescribeConnectError(lws* wsi, const char* lws_text) {
   std::string text = lws_text ? lws_text : "connection failed";
   std::string certificate = DescribeCertificateError(text);
   if (!certificate.empty()) return certificate;
+  // "HS: ws upgrade response not 101" leaves out what the response was.
+  if (unsigned status = lws_http_client_http_response(wsi)) return text + " (HTTP " + std::to_string(status) + ")";
   std::string socket_error = SocketError(wsi);
   return socket_error.empty() ? text : text + ": " + socket_error;
 }

@@ -32,6 +32,11 @@ constexpr size_t kReceiveBufferSize = 128 * 1024;
 // 1 MiB message into 256 sends and a 1 MiB copy.
 constexpr size_t kSendChunkSize = 256 * 1024;
 
+// scripts/lws-fixes.py makes lws_close_reason() pass the close payload it
+// prepares to the protocol callback with this reason: lws masks it in place
+// when it sends it, so it cannot be read back afterwards.
+constexpr auto kClosePrepared = LWS_CALLBACK_USER;
+
 // How long the server gets to answer our close frame before the socket is
 // dropped (lws's own close-ack wait is the same).
 constexpr int kCloseAckSeconds = 5;
@@ -74,6 +79,15 @@ Napi::Value BinaryMessage(Napi::Env env, std::string data) {
   auto* owned = new std::string(std::move(data));
   return Napi::Buffer<char>::New(env, owned->data(), owned->size(),
                                  [](Napi::Env, char*, std::string* bytes) { delete bytes; }, owned);
+}
+
+// A close frame's payload as RFC 6455 7.4 allows a peer to send it: empty,
+// or a code an endpoint may send followed by a reason.
+bool ValidPeerClose(const unsigned char* payload, size_t length) {
+  if (length == 0) return true;
+  if (length == 1) return false;
+  unsigned code = (payload[0] << 8) | payload[1];
+  return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
 }
 
 std::string HeaderValue(lws* wsi, lws_token_indexes token) {
@@ -196,6 +210,10 @@ int Connection::HandleLwsEvent(lws* wsi, lws_callback_reasons reason, void* in, 
       Queue({EventKind::kConnected});
       return AppendHeaders(static_cast<unsigned char**>(in), *static_cast<unsigned char**>(in) + len);
 
+    case kClosePrepared:
+      if (!close_sent_) lws_closed_.assign(static_cast<const char*>(in), len);
+      return 0;
+
     case LWS_CALLBACK_CLIENT_FILTER_PRE_ESTABLISH:
       // The response headers are gone by CLIENT_ESTABLISHED: keep what the
       // server accepted now.
@@ -218,10 +236,20 @@ int Connection::HandleLwsEvent(lws* wsi, lws_callback_reasons reason, void* in, 
       return OnWritable();
 
     case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
-      OnPeerClose(static_cast<const unsigned char*>(in), len);
       // Our own close frame already went out: this is its answer, and the
-      // handshake is complete. Otherwise lws echoes the peer's close.
-      return close_sent_ ? -1 : 0;
+      // handshake is complete.
+      if (close_sent_) return -1;
+      if (!ValidPeerClose(static_cast<const unsigned char*>(in), len)) {
+        // lws echoes a 1-byte payload, 1015 and codes above 4999 as they
+        // came; they are protocol errors (RFC 6455 7.4), answered with 1002.
+        close_sent_ = true;
+        close_code_ = LWS_CLOSE_STATUS_PROTOCOL_ERR;
+        close_reason_.clear();
+        lws_close_reason(wsi, LWS_CLOSE_STATUS_PROTOCOL_ERR, nullptr, 0);
+        return -1;
+      }
+      OnPeerClose(static_cast<const unsigned char*>(in), len);
+      return 0;  // lws echoes the peer's close
 
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
       Finish({EventKind::kFailed, 0, DescribeConnectError(wsi, static_cast<const char*>(in)), phase_});
@@ -232,6 +260,12 @@ int Connection::HandleLwsEvent(lws* wsi, lws_callback_reasons reason, void* in, 
         Finish({EventKind::kClosed, close_code_, close_reason_, "", "local"});
       } else if (peer_closed_) {
         Finish({EventKind::kClosed, peer_code_, peer_reason_, "", "remote"});
+      } else if (lws_closed_.size() >= 2) {
+        // lws failed the connection itself (a protocol error, invalid
+        // UTF-8) with a close frame: its code ends the connection.
+        uint16_t code = static_cast<uint16_t>((static_cast<unsigned char>(lws_closed_[0]) << 8) |
+                                              static_cast<unsigned char>(lws_closed_[1]));
+        Finish({EventKind::kClosed, code, lws_closed_.substr(2), "", "local"});
       } else {
         OnDropped();
       }

@@ -129,6 +129,7 @@ class Connection : public Napi::ObjectWrap<Connection>, public Deliverable {
   bool peer_closed_ = false;
   uint16_t peer_code_ = 0;
   std::string peer_reason_;
+  std::string lws_closed_;  // the close payload lws prepared when it failed the connection
 };
 
 }  // namespace lwsnode

@@ -3,15 +3,19 @@
 # library with what a WebSocket client needs, installs it under
 # deps/.build/install and prints that prefix.
 #
-# A second run reuses the fetched source and the installed library: the
-# stamp records the source path and the options, so changing either rebuilds.
+# lws is built from a copy of the fetched source with our protocol fixes
+# applied (scripts/lws-fixes.py). A second run reuses the installed library:
+# the stamp records the source path, the fixes' hash and the options, so
+# changing any of them rebuilds.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-source_dir="$(bash "$root/scripts/fetch-lws.sh")"
+pristine_dir="$(bash "$root/scripts/fetch-lws.sh")"
 build_root="${LWS_BUILD_DIR:-$root/deps/.build}"
+source_dir="$build_root/src"
 build_dir="$build_root/lws"
 prefix="$build_root/install"
+fixes="$root/scripts/lws-fixes.py"
 
 # Each option is here for a reason:
 # - static + PIC: it is linked into a shared object, the .node addon;
@@ -48,15 +52,18 @@ options=(
 )
 
 stamp="$prefix/.stamp"
-want="$source_dir ${options[*]}"
+want="$pristine_dir $(sha256sum <"$fixes" | cut -c1-16) ${options[*]}"
 if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" && -f "$prefix/lib/libwebsockets.a" ]]; then
   echo "$prefix"
   exit 0
 fi
 
-echo "build-lws: configuring libwebsockets from $source_dir" >&2
-rm -rf "$build_dir" "$prefix"
+echo "build-lws: configuring libwebsockets from $pristine_dir, with scripts/lws-fixes.py" >&2
+rm -rf "$build_dir" "$prefix" "$source_dir"
 mkdir -p "$build_root"
+# The fetched tree stays pristine; our fixes go into a copy.
+cp -a "$pristine_dir" "$source_dir"
+python3 "$fixes" "$source_dir"
 cmake -S "$source_dir" -B "$build_dir" -DCMAKE_INSTALL_PREFIX="$prefix" \
   "${options[@]}" >"$build_root/configure.log" 2>&1 ||
   { tail -n 40 "$build_root/configure.log" >&2; exit 1; }

@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""Our fixes to the pinned lws 4.3.5, applied to a copy of its source tree.
+
+lws's client frame parser fails the connection on most protocol violations
+by dropping the socket without a close frame, where RFC 6455 7.1.7 asks the
+client to send one (1002 Protocol Error, 1007 for a close reason that is not
+UTF-8), and it lets a server set RSV bits that permessage-deflate leaves
+undefined (RFC 7692 6.1). And when lws fails a connection with a close code,
+it masks that code in place as it sends it, so a client cannot read it back:
+lws_close_reason() is made to tell the protocol callback (LWS_CALLBACK_USER)
+the payload it prepared.
+
+Each fix names its spot by a line of lws that occurs there exactly once, and
+adds one statement of ours (marked lws-node); the script stops if an anchor
+is missing or not unique, so a different lws fails loudly.
+
+Usage: lws-fixes.py <lws source tree>   (edits it in place)
+"""
+import pathlib
+import sys
+
+PARSER = "lib/roles/ws/client-parser-ws.c"
+OPS = "lib/roles/ws/ops-ws.c"
+MARK = "/* lws-node */"
+PROTOCOL_ERROR = f"lws_close_reason(wsi, LWS_CLOSE_STATUS_PROTOCOL_ERR, NULL, 0); {MARK}"
+INVALID_PAYLOAD = f"lws_close_reason(wsi, LWS_CLOSE_STATUS_INVALID_PAYLOAD, NULL, 0); {MARK}"
+
+# (file, anchor, statement): the statement goes on the line after the
+# anchor. In the parser the anchors are lws's log lines just before it gives
+# up with `return -1`.
+AFTER = [
+    (PARSER, '"disordered continuation");', PROTOCOL_ERROR),             # continuation without a start
+    (PARSER, '"illegal opcode");', PROTOCOL_ERROR),                      # reserved opcodes 3-7, 0xb-0xf
+    (PARSER, '"illegal rsv bits set");', PROTOCOL_ERROR),                # RSV bits, no extension
+    (PARSER, '"hey you owed us a FIN");', PROTOCOL_ERROR),               # new message inside a fragmented one
+    (PARSER, '"control msg can\'t be fragmented");', PROTOCOL_ERROR),    # control frame with FIN clear
+    (PARSER, '"b63 of length must be zero");', PROTOCOL_ERROR),          # 64-bit length with the top bit set
+    (PARSER, '"Control frame asking for extended length is illegal");', PROTOCOL_ERROR),  # control frame > 125 bytes
+    (OPS, "wsi->ws->close_in_ping_buffer_len = (uint8_t)lws_ptr_diff(p, start);",
+     "if (wsi->a.protocol && wsi->a.protocol->callback) wsi->a.protocol->callback(wsi, LWS_CALLBACK_USER,"
+     f" wsi->user_space, start, wsi->ws->close_in_ping_buffer_len); {MARK}"),
+]
+
+# (file, anchor, statement): the statement goes on the line before the anchor.
+BEFORE = [
+    # With an extension active lws accepts any RSV bits. permessage-deflate
+    # defines RSV1 alone, on the first frame of a data message.
+    (PARSER, "wsi->ws->final = !!((c >> 7) & 1);",
+     "if (wsi->ws->rsv && ((wsi->ws->rsv & ~0x40) || (wsi->ws->opcode & 8) ||"
+     f" wsi->ws->opcode == LWSWSOPC_CONTINUATION)) {{ {PROTOCOL_ERROR} return -1; }}"),
+]
+
+# A close reason that is not UTF-8 jumps to the failure path with no close
+# code set. The anchor ends that jump's condition; the jump, the next line,
+# becomes a block that sets 1007 first.
+CONDITION_END = (PARSER, "wsi->ws->rx_ubuf_head - 2))")
+JUMP = "goto utf8_fail;"
+
+
+def find_unique(name, lines, anchor):
+    hits = [index for index, line in enumerate(lines) if anchor in line]
+    if len(hits) != 1:
+        sys.exit(f"lws-fixes: expected one line containing {anchor!r} in {name}, found {len(hits)}")
+    return hits[0]
+
+
+def main():
+    tree = pathlib.Path(sys.argv[1])
+    files = {name: (tree / name).read_text().split("\n") for name in (PARSER, OPS)}
+    if any(MARK in line for lines in files.values() for line in lines):
+        sys.exit(f"lws-fixes: {tree} is already fixed; give a pristine copy")
+    inserts = {name: [] for name in files}  # (index, statement): insert before lines[index]
+    for name, anchor, statement in AFTER:
+        inserts[name].append((find_unique(name, files[name], anchor) + 1, statement))
+    for name, anchor, statement in BEFORE:
+        inserts[name].append((find_unique(name, files[name], anchor), statement))
+    name, anchor = CONDITION_END
+    lines = files[name]
+    jump = find_unique(name, lines, anchor) + 1
+    if lines[jump].strip() != JUMP:
+        sys.exit(f"lws-fixes: expected {JUMP!r} after {anchor!r} in {name}")
+    lines[jump] = lines[jump].replace(JUMP, "{ " + INVALID_PAYLOAD + " " + JUMP + " }")
+    for name, lines in files.items():
+        for index, statement in sorted(inserts[name], reverse=True):
+            lines.insert(index, statement)
+        (tree / name).write_text("\n".join(lines))
+
+
+main()
