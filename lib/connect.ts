@@ -53,7 +53,14 @@ class ConnectionRun {
   }
 
   start(): void {
-    const { connectTimeoutMs } = this.settings;
+    const { connectTimeoutMs, signal } = this.settings;
+    if (signal) {
+      if (signal.aborted) {
+        this.#settle(() => this.#rejectPromise(signal.reason));
+        return;
+      }
+      signal.addEventListener('abort', this.#onAbort, { once: true });
+    }
     this.#connectTimer = setTimeout(() => {
       const connection = this.#connection;
       this.#connection = undefined;
@@ -70,6 +77,14 @@ class ConnectionRun {
       (error: Error) => this.#fail('dns', error.message),
     );
   }
+
+  /** The signal fired before on_ready: the attempt is dropped. */
+  readonly #onAbort = (): void => {
+    const connection = this.#connection;
+    this.#connection = undefined;
+    connection?.abort();
+    this.#settle(() => this.#rejectPromise((this.settings.signal as AbortSignal).reason));
+  };
 
   /** Where lws is to connect, and through which vhost. */
   async #resolve(): Promise<{ addresses: LookupAddress[]; vhost: NativeVhostOptions }> {
@@ -129,6 +144,7 @@ class ConnectionRun {
           break;
         case NativeEventKind.Open: {
           clearTimeout(this.#connectTimer);
+          this.settings.signal?.removeEventListener('abort', this.#onAbort);
           const [protocol, extensions] = payload as readonly [string, string];
           this.#ready({ protocol, extensions });
           break;
@@ -209,6 +225,7 @@ class ConnectionRun {
     if (this.#settled) return;
     this.#settled = true;
     clearTimeout(this.#connectTimer);
+    this.settings.signal?.removeEventListener('abort', this.#onAbort);
     clearTimeout(this.#attemptTimer);
     settle();
   }

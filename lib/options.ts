@@ -48,6 +48,8 @@ export interface ConnectOptions {
   proxy?: string;
   /** Seconds from connect() until the handshake completes, DNS and TLS included (default 20). */
   connect_timeout?: number;
+  /** Cancels the opening: until on_ready runs, aborting drops the attempt and rejects with signal.reason. */
+  signal?: AbortSignal;
 }
 
 /** dns.lookup()'s signature, as net.connect()'s `lookup` option takes it. */
@@ -77,6 +79,7 @@ export interface ConnectSettings {
   logger: Logger | undefined;
   proxy: Proxy | undefined;
   connectTimeoutMs: number;
+  signal: AbortSignal | undefined;
   /** What the connection's vhost is made of; completed once the proxy is resolved. */
   vhost: { deflateOffer: string; tls: TlsMaterial };
   /** The addon's options, but for those resolved later. */
@@ -109,6 +112,7 @@ const KNOWN = new Set([
   'tls_key',
   'proxy',
   'connect_timeout',
+  'signal',
 ]);
 const REQUIRED = ['url', 'on_ready'];
 
@@ -148,6 +152,7 @@ export function parseConnectOptions(options: unknown): ConnectSettings {
     proxy,
     connectTimeoutMs:
       1000 * (given.connect_timeout === undefined ? DEFAULTS.connect_timeout : integerInRange(given.connect_timeout, 'connect_timeout', 1, 3600)),
+    signal: parseSignal(given.signal),
     vhost: { deflateOffer: parseCompression(given.compression), tls: parseTlsMaterial(given.tls_ca, given.tls_cert, given.tls_key) },
     connection: {
       port: url.port,
@@ -163,6 +168,12 @@ export function parseConnectOptions(options: unknown): ConnectSettings {
         given.max_message_size === undefined ? DEFAULTS.max_message_size : integerInRange(given.max_message_size, 'max_message_size', 1, 2 ** 32),
     },
   };
+}
+
+function parseSignal(value: unknown): AbortSignal | undefined {
+  if (value === undefined) return undefined;
+  if (!(value instanceof AbortSignal)) throw invalidType('an AbortSignal', 'signal', value);
+  return value;
 }
 
 function parseLogger(value: unknown): Logger | undefined {

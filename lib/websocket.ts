@@ -114,6 +114,8 @@ export class WebSocket extends EventTarget {
   /** Set when this side failed the connection (close() while CONNECTING, an unreadable Blob). */
   #failure: unknown;
   readonly #handlers = new Map<string, HandlerSlot>();
+  /** Drops the opening when close() is called while CONNECTING. */
+  readonly #opening = new AbortController();
 
   constructor(url: string | URL, protocols: string | readonly string[] = [], options: WebSocketOptions = {}) {
     super();
@@ -123,7 +125,7 @@ export class WebSocket extends EventTarget {
     const subprotocols = parseProtocols(protocols);
     // connect() validates the options and throws synchronously; nothing has
     // touched the network if it does.
-    const settled = connect(connectOptions(options, this.#url, subprotocols, (courier) => this.#onReady(courier)));
+    const settled = connect(connectOptions(options, this.#url, subprotocols, (courier) => this.#onReady(courier), this.#opening.signal));
     settled.then(
       ([code, reason]: CloseResult) => this.#onEnded(code, reason),
       (error: unknown) => (error instanceof WebSocketClose ? this.#onEnded(error.status, error.reason) : this.#onFailed(error)),
@@ -263,9 +265,9 @@ export class WebSocket extends EventTarget {
       this.#readyState = CLOSING;
       const failure = new Error('WebSocket was closed before the connection was established');
       this.#failure = failure;
-      // connect() cannot be aborted yet: the events fire now, in a task of
-      // their own as the spec has it, and #onReady closes the connection
-      // if it opens after all.
+      // The attempt is dropped at once; the events fire in a task of their
+      // own, as the spec has it.
+      this.#opening.abort(failure);
       setImmediate(() => this.#finish({ wasClean: false, code: 1006, reason: '' }, failure));
       return;
     }
@@ -495,12 +497,14 @@ function parseProtocols(protocols: unknown): string[] {
 }
 
 /** The options for connect(): the caller's, with url, subprotocols, on_ready and any URL credentials filled in. */
-function connectOptions(options: unknown, url: URL, subprotocols: string[], onReady: (courier: Courier) => void): ConnectOptions {
+function connectOptions(options: unknown, url: URL, subprotocols: string[], onReady: (courier: Courier) => void, opening: AbortSignal): ConnectOptions {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) throw invalidType('an options object', 'WebSocket options', options);
   const given = options as Record<string, unknown>;
   const refused = Object.keys(given).filter((key) => ARGUMENT_OPTIONS.includes(key));
   if (refused.length) throw new TypeError(`Not accepted in WebSocket options: ${refused.join(', ')} (set by the url and protocols arguments)`);
-  const result: Record<string, unknown> = { ...given, url: url.href, subprotocols, on_ready: onReady };
+  // The caller's own signal, if any, cancels the opening too.
+  const signal = given.signal instanceof AbortSignal ? AbortSignal.any([given.signal, opening]) : (given.signal ?? opening);
+  const result: Record<string, unknown> = { ...given, url: url.href, subprotocols, on_ready: onReady, signal };
   if (url.username || url.password) {
     // connect() refuses credentials in the URL; like `ws` (and like a
     // browser answering a Basic challenge) they become an Authorization

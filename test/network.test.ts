@@ -182,3 +182,70 @@ test('the http_proxy and socks_proxy environment variables are not used: only th
   await expect(child.waitForLine((line) => line.startsWith('closed') || line.startsWith('failed'))).resolves.toBe('closed 1000');
   expect(child.lines[0]).toBe(`127.0.0.1:${port} /direct`);
 });
+
+describe('signal', () => {
+  async function silentServer(): Promise<{ port: number; accepted: Promise<net.Socket> }> {
+    const silent = net.createServer();
+    silent.listen(0, '127.0.0.1');
+    await once(silent, 'listening');
+    const sockets: net.Socket[] = [];
+    silent.on('connection', (socket: net.Socket) => sockets.push(socket));
+    cleanups.push(() => {
+      for (const socket of sockets) socket.destroy();
+      return new Promise((resolve) => silent.close(resolve));
+    });
+    const accepted = once(silent, 'connection').then(([socket]) => socket as net.Socket);
+    return { port: (silent.address() as AddressInfo).port, accepted };
+  }
+
+  test('aborting while the handshake is pending drops the attempt and rejects with signal.reason', async () => {
+    const { port, accepted } = await silentServer();
+    const controller = new AbortController();
+    const result = connect({ url: `ws://127.0.0.1:${port}/`, signal: controller.signal, on_ready: () => undefined });
+    const socket = await accepted;
+
+    controller.abort();
+
+    const error = await rejectionOf(result);
+    expect(error).toBe(controller.signal.reason);
+    expect((error as Error).name).toBe('AbortError');
+    // The attempt is gone: the server's socket ends.
+    await once(socket, 'close');
+  });
+
+  test('an already aborted signal rejects with its reason, before any connection', async () => {
+    const { port, accepted } = await silentServer();
+    const reason = new Error('not today');
+
+    await expect(connect({ url: `ws://127.0.0.1:${port}/`, signal: AbortSignal.abort(reason), on_ready: () => undefined })).rejects.toBe(reason);
+
+    // A probe connected now is the first connection the server sees.
+    const probe = net.connect(port, '127.0.0.1');
+    cleanups.push(() => probe.destroy());
+    await once(probe, 'connect');
+    const first = await accepted;
+    expect(first.remotePort).toBe(probe.localPort);
+  });
+
+  test('aborting after on_ready changes nothing: the connection closes as it would have', async () => {
+    const { address } = await serverOn(0, '127.0.0.1');
+    const controller = new AbortController();
+    const result = connect({
+      url: `ws://127.0.0.1:${(address as AddressInfo).port}/`,
+      signal: controller.signal,
+      on_ready: (courier) =>
+        courier.on_text((c) => {
+          controller.abort();
+          void c.close(1000, 'after abort');
+        }),
+    });
+
+    await expect(result).resolves.toEqual([1000, 'after abort']);
+  });
+
+  test('a signal that is not an AbortSignal is refused', () => {
+    expect(() => connect({ url: 'ws://127.0.0.1:9/', signal: {} as AbortSignal, on_ready: () => undefined })).toThrow(
+      'Expected an AbortSignal for signal but received {}',
+    );
+  });
+});
