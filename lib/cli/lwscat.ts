@@ -30,7 +30,6 @@ const EXIT = {
 // would copy the whole file into the native send queue.
 const SEND_QUEUE_HIGH = 1024 * 1024;
 const SEND_QUEUE_LOW = 256 * 1024;
-const SEND_QUEUE_POLL_MS = 10;
 
 /** Runs lwscat with `argv` (without node and the script), then exits the process. */
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
@@ -86,7 +85,7 @@ class Session {
   #inputStopped = false;
   /** Text read after the last newline, sent at the next newline or at the end. */
   #partialLine = '';
-  #sendQueueTimer: NodeJS.Timeout | undefined;
+  #waitingForSendQueue = false;
   /** Held while stdout cannot take more: the server is read no further. */
   #stdoutPause: PauseHandle | undefined;
   #stdoutPauseScheduled = false;
@@ -200,15 +199,19 @@ class Session {
     }
   }
 
+  /** Stops reading stdin until the server has taken most of what is queued. */
   #waitForSendQueue(courier: Courier): void {
-    if (this.#sendQueueTimer) return;
+    if (this.#waitingForSendQueue) return;
+    this.#waitingForSendQueue = true;
     process.stdin.pause();
-    this.#sendQueueTimer = setInterval(() => {
-      if (courier.buffered_amount > SEND_QUEUE_LOW) return;
-      clearInterval(this.#sendQueueTimer);
-      this.#sendQueueTimer = undefined;
-      if (!this.#inputStopped) process.stdin.resume();
-    }, SEND_QUEUE_POLL_MS);
+    courier.drained(SEND_QUEUE_LOW).then(
+      () => {
+        this.#waitingForSendQueue = false;
+        if (!this.#inputStopped) process.stdin.resume();
+      },
+      // The connection ended first: its promise reports how.
+      () => undefined,
+    );
   }
 
   #endOfInput(): void {
@@ -227,8 +230,6 @@ class Session {
 
   #stopInput(): void {
     this.#inputStopped = true;
-    clearInterval(this.#sendQueueTimer);
-    this.#sendQueueTimer = undefined;
     // Only a stdin that was read from is touched: pausing it then lets it go.
     if (this.#courier) process.stdin.pause();
   }
