@@ -152,7 +152,7 @@ function load(): NativeAddon {
       `libwebsockets: could not load the native addon (${reason}). ` +
         'No prebuilt binary matches this platform, or it failed to load. ' +
         'Build from source with `npm rebuild libwebsockets --build-from-source` ' +
-        '(needs cmake, a C++17 compiler and OpenSSL headers), or run `npm run build` in a checkout.',
+        '(needs cmake, a C++17 compiler, python3 and the OpenSSL and zlib headers), or run `npm run build` in a checkout.',
       { cause: error },
     );
   }
