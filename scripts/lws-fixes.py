@@ -8,7 +8,8 @@ UTF-8), and it lets a server set RSV bits that permessage-deflate leaves
 undefined (RFC 7692 6.1). And when lws fails a connection with a close code,
 it masks that code in place as it sends it, so a client cannot read it back:
 lws_close_reason() is made to tell the protocol callback (LWS_CALLBACK_USER)
-the payload it prepared.
+the payload it prepared. And the TLS client checks an IPv6 literal host
+against the name "[" instead of the address.
 
 Each fix names its spot by a line of lws that occurs there exactly once, and
 adds one statement of ours (marked lws-node); the script stops if an anchor
@@ -21,6 +22,7 @@ import sys
 
 PARSER = "lib/roles/ws/client-parser-ws.c"
 OPS = "lib/roles/ws/ops-ws.c"
+TLS_CLIENT = "lib/tls/openssl/openssl-client.c"
 MARK = "/* lws-node */"
 PROTOCOL_ERROR = f"lws_close_reason(wsi, LWS_CLOSE_STATUS_PROTOCOL_ERR, NULL, 0); {MARK}"
 INVALID_PAYLOAD = f"lws_close_reason(wsi, LWS_CLOSE_STATUS_INVALID_PAYLOAD, NULL, 0); {MARK}"
@@ -36,6 +38,13 @@ AFTER = [
     (PARSER, '"control msg can\'t be fragmented");', PROTOCOL_ERROR),    # control frame with FIN clear
     (PARSER, '"b63 of length must be zero");', PROTOCOL_ERROR),          # 64-bit length with the top bit set
     (PARSER, '"Control frame asking for extended length is illegal");', PROTOCOL_ERROR),  # control frame > 125 bytes
+    # lws takes the certificate name from the Host header and cuts it at the
+    # first ':' (the port), which leaves "[" of "[::1]:443". An IPv6 literal
+    # is the address inside the brackets; the loop that cuts then starts at
+    # its end and has nothing to do.
+    (TLS_CLIENT, "p = hostname;",
+     "if (hostname[0] == '[' && strchr(hostname, ']')) { *strchr(hostname, ']') = '\\0';"
+     f" memmove(hostname, hostname + 1, strlen(hostname)); p = hostname + strlen(hostname); }} {MARK}"),
     (OPS, "wsi->ws->close_in_ping_buffer_len = (uint8_t)lws_ptr_diff(p, start);",
      "if (wsi->a.protocol && wsi->a.protocol->callback) wsi->a.protocol->callback(wsi, LWS_CALLBACK_USER,"
      f" wsi->user_space, start, wsi->ws->close_in_ping_buffer_len); {MARK}"),
@@ -66,7 +75,7 @@ def find_unique(name, lines, anchor):
 
 def main():
     tree = pathlib.Path(sys.argv[1])
-    files = {name: (tree / name).read_text().split("\n") for name in (PARSER, OPS)}
+    files = {name: (tree / name).read_text().split("\n") for name in (PARSER, OPS, TLS_CLIENT)}
     if any(MARK in line for lines in files.values() for line in lines):
         sys.exit(f"lws-fixes: {tree} is already fixed; give a pristine copy")
     inserts = {name: [] for name in files}  # (index, statement): insert before lines[index]

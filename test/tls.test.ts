@@ -41,15 +41,15 @@ afterAll(async () => {
   );
 });
 
-/** A wss server on 127.0.0.1 with `identity`; returns its port. */
-async function tlsServer(identity: KeyAndCertificate, options: https.ServerOptions = {}): Promise<number> {
+/** A wss server on `host` (127.0.0.1) with `identity`; returns its port. */
+async function tlsServer(identity: KeyAndCertificate, options: https.ServerOptions = {}, host = '127.0.0.1'): Promise<number> {
   const server = https.createServer({ ...identity, ...options });
   new WebSocketServer({ server }).on('connection', (socket, request) => {
     const peer = (request.socket as TLSSocket).getPeerCertificate();
     socket.send(peer.subject ? `client ${peer.subject.CN}` : 'no client certificate');
     echo(socket);
   });
-  server.listen(0, '127.0.0.1');
+  server.listen(0, host);
   await once(server, 'listening');
   servers.push(server);
   return (server.address() as AddressInfo).port;
@@ -108,6 +108,14 @@ describe('verification is on by default, and a refusal says why', () => {
   test('a trusted certificate for the right name is accepted', async () => {
     const port = await tlsServer(pki.leaf('localhost'));
     await expect(greeting(`wss://localhost:${port}/`, { tls_ca: pki.ca.cert })).resolves.toBe('no client certificate');
+  });
+
+  test('an IPv6 literal: wss://[::1] connects and is checked against the certificate IP addresses', async () => {
+    const port = await tlsServer(pki.leaf('localhost', { altNames: ['::1'] }), {}, '::1');
+    await expect(greeting(`wss://[::1]:${port}/`, { tls_ca: pki.ca.cert })).resolves.toBe('no client certificate');
+    const other = await tlsServer(pki.leaf('localhost', { altNames: ['::2'] }), {}, '::1');
+    const error = await refusal(`wss://[::1]:${other}/`, { tls_ca: pki.ca.cert });
+    expect(error.message).toMatch(/IP address mismatch/);
   });
 
   test('an IPv4 literal is checked against the certificate IP addresses', async () => {
