@@ -203,6 +203,11 @@ int Connection::OnLwsEvent(lws* wsi, lws_callback_reasons reason, void*, void* i
 
 int Connection::HandleLwsEvent(lws* wsi, lws_callback_reasons reason, void* in, size_t len) {
   if (reason != LWS_CALLBACK_WSI_DESTROY) wsi_ = wsi;
+  // After abort(), lws is to go no further with this connection.
+  if (aborted_ && (reason == LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER || reason == LWS_CALLBACK_CLIENT_FILTER_PRE_ESTABLISH ||
+                   reason == LWS_CALLBACK_CLIENT_ESTABLISHED || reason == LWS_CALLBACK_CLIENT_RECEIVE ||
+                   reason == LWS_CALLBACK_CLIENT_WRITEABLE))
+    return -1;
   switch (reason) {
     case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
       // The socket is connected (and TLS negotiated): the upgrade goes out.
@@ -613,7 +618,14 @@ Napi::Value Connection::SetPaused(const Napi::CallbackInfo& info) {
 // a Failed event like any connection that could not be completed.
 Napi::Value Connection::Abort(const Napi::CallbackInfo& info) {
   if (wsi_ && state_ && !finished_) {
-    lws_set_timeout(wsi_, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    aborted_ = true;
+    // Closed now, outside lws: an asynchronous kill is a timeout, which lws
+    // replaces with its own as soon as the connect or handshake moves on.
+    // The close callbacks only record; the Kick delivers what they queued.
+    if (state_->loop().InsideLws())
+      lws_set_timeout(wsi_, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    else
+      lws_set_timeout(wsi_, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_SYNC);
     state_->loop().Kick();
   }
   return info.Env().Undefined();

@@ -93,6 +93,7 @@ class Connection : public Napi::ObjectWrap<Connection>, public Deliverable {
   bool pending_ = false;       // in the environment's delivery list
   bool finished_ = false;      // the final event is queued
   bool released_ = false;      // JS no longer held alive by us
+  bool aborted_ = false;       // abort() was called: no further progress
 
   // Connection settings, kept alive for lws while it connects.
   std::string address_, host_, path_, protocols_;
