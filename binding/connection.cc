@@ -61,6 +61,7 @@ VhostConfig ReadVhostConfig(const Napi::Object& options) {
   Napi::Array ca = options.Get("caCertificates").As<Napi::Array>();
   for (uint32_t i = 0; i < ca.Length(); i++) config.ca_certificates.push_back(GetBytes(ca.Get(i)));
   config.replace_system_ca = options.Get("replaceSystemCa").As<Napi::Boolean>();
+  config.system_ca = options.Get("systemCa").As<Napi::Boolean>();
   if (options.Get("clientCertificate").IsTypedArray()) {
     config.client_certificate = GetBytes(options.Get("clientCertificate"));
     config.client_key = GetBytes(options.Get("clientKey"));

@@ -80,6 +80,7 @@ lws_vhost* Context::CreateVhost(const std::string& key, const VhostConfig& confi
   info.vhost_name = entry->name.c_str();
   info.protocols = protocols_;
   info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+  if (!config.system_ca) info.options |= LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
   if (!entry->offer.empty()) info.extensions = entry->extensions;
   // lws makes the CA certificate in client_ssl_ca_mem the whole trust store
   // (reading only the first of the DER certificates concatenated there) and

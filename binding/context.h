@@ -22,6 +22,9 @@ struct VhostConfig {
   // they are the whole store, instead of the system's.
   std::vector<std::string> ca_certificates;
   bool replace_system_ca = false;
+  // Load OpenSSL's default trust paths: parsing the system bundle costs
+  // ~10 ms per distinct TLS context, wasted for ws:// or with tls_ca.
+  bool system_ca = true;
   std::string client_certificate, client_key;  // DER; empty: none
   // "user:pass@address:port" with a numeric address; empty: none.
   std::string http_proxy, socks_proxy;

@@ -89,7 +89,8 @@ class ConnectionRun {
   /** Where lws is to connect, and through which vhost. */
   async #resolve(): Promise<{ addresses: LookupAddress[]; vhost: NativeVhostOptions }> {
     const { target, proxy, lookup, vhost } = this.settings;
-    if (target.socketPath) return { addresses: [{ address: `+${target.socketPath}`, family: 0 }], vhost: vhostOptions(vhost.deflateOffer, vhost.tls) };
+    if (target.socketPath)
+      return { addresses: [{ address: `+${target.socketPath}`, family: 0 }], vhost: vhostOptions(vhost.deflateOffer, vhost.tls, false) };
     if (proxy) {
       // lws parses a SOCKS5 proxy's address at its first ':', so IPv6 cannot be used there.
       const found = await resolveAddresses(proxy.hostname, lookup, `proxy ${proxy.hostname}`);
@@ -97,9 +98,9 @@ class ConnectionRun {
       if (!usable.length) throw new Error(`proxy ${proxy.hostname} has no IPv4 address, which lws needs for SOCKS5`);
       const address = (usable[0] as LookupAddress).address;
       // The proxy resolves the WebSocket host; lws only passes its name on.
-      return { addresses: [{ address: target.hostname, family: 0 }], vhost: vhostOptions(vhost.deflateOffer, vhost.tls, { proxy, address }) };
+      return { addresses: [{ address: target.hostname, family: 0 }], vhost: vhostOptions(vhost.deflateOffer, vhost.tls, target.secure, { proxy, address }) };
     }
-    return { addresses: await resolveAddresses(target.hostname, lookup), vhost: vhostOptions(vhost.deflateOffer, vhost.tls) };
+    return { addresses: await resolveAddresses(target.hostname, lookup), vhost: vhostOptions(vhost.deflateOffer, vhost.tls, target.secure) };
   }
 
   /** Opens a native connection to the next address. */

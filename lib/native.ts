@@ -50,6 +50,8 @@ export interface NativeVhostOptions {
   caCertificates: Uint8Array[];
   /** True: caCertificates are the whole store; false: added to the system's. */
   replaceSystemCa: boolean;
+  /** Load the system's store (OpenSSL's default paths): only worth it for wss:// without tls_ca. */
+  systemCa: boolean;
   /** DER client certificate and PKCS#8 DER key, or undefined. */
   clientCertificate: Uint8Array | undefined;
   clientKey: Uint8Array | undefined;

@@ -13,10 +13,8 @@ import { invalidRange, invalidSecret, invalidType } from './validation';
 export type PemInput = string | Buffer;
 
 export interface TlsMaterial {
-  /** DER certificates for the trust store. */
-  caCertificates: Uint8Array[];
-  /** True: caCertificates are the whole store (tls_ca given). */
-  replaceSystemCa: boolean;
+  /** DER certificates of tls_ca (the whole store), or undefined for the default trust. */
+  caCertificates: Uint8Array[] | undefined;
   clientCertificate?: Uint8Array;
   clientKey?: Uint8Array;
   /** Identifies this material among vhosts. */
@@ -40,12 +38,11 @@ export function parseTlsRelaxations(value: unknown): number {
 export function parseTlsMaterial(ca: unknown, cert: unknown, key: unknown): TlsMaterial {
   if ((cert === undefined) !== (key === undefined))
     throw new TypeError(`Expected tls_cert and tls_key together (a client certificate needs its key) but received only ${cert === undefined ? 'tls_key' : 'tls_cert'}`);
-  const given = ca !== undefined;
-  const caCertificates = given ? parseCertificates(ca, 'tls_ca') : defaultTrust().certificates;
-  const material: TlsMaterial = { caCertificates, replaceSystemCa: given, digest: '' };
+  const caCertificates = ca === undefined ? undefined : parseCertificates(ca, 'tls_ca');
+  const material: TlsMaterial = { caCertificates, digest: '' };
   const digest = createHash('sha256');
-  digest.update(given ? 'ca:' : 'ca:default');
-  if (given) for (const der of caCertificates) digest.update(der);
+  digest.update(caCertificates ? 'ca:' : 'ca:default');
+  for (const der of caCertificates ?? []) digest.update(der);
   if (cert !== undefined) {
     const [certificate] = parseCertificates(cert, 'tls_cert', 1);
     const privateKey = parsePrivateKey(key, certificate as Uint8Array);
@@ -64,9 +61,11 @@ export function parseTlsMaterial(ca: unknown, cert: unknown, key: unknown): TlsM
  * OPENSSLDIR this node binary was built with, wss:// verifies at least the
  * certificates https does.
  */
-let nodeRoots: { certificates: Uint8Array[] } | undefined;
-function defaultTrust(): { certificates: Uint8Array[] } {
-  nodeRoots ??= { certificates: rootCertificates.map((pem) => new X509Certificate(pem).raw) };
+let nodeRoots: Uint8Array[] | undefined;
+export function nodeRootCertificates(): Uint8Array[] {
+  // Node's own, well-formed PEM: the base64 body is the DER (a parse per
+  // certificate would cost ~30 ms on the first wss:// connection).
+  nodeRoots ??= rootCertificates.map((pem) => Buffer.from(pem.replace(/-----[A-Z ]+-----|\s/g, ''), 'base64'));
   return nodeRoots;
 }
 

@@ -6,20 +6,27 @@
 import type { NativeVhostOptions } from './native';
 import type { Proxy } from './proxy';
 import { lwsProxyString } from './proxy';
-import type { TlsMaterial } from './tls_options';
+import { nodeRootCertificates, type TlsMaterial } from './tls_options';
 
-export function vhostOptions(deflateOffer: string, tls: TlsMaterial, proxy?: { proxy: Proxy; address: string }): NativeVhostOptions {
+/**
+ * `secure`: the connection uses TLS. A plain ws:// connection needs no trust
+ * store or client certificate, so all of them share one vhost without it.
+ */
+export function vhostOptions(deflateOffer: string, tls: TlsMaterial, secure: boolean, proxy?: { proxy: Proxy; address: string }): NativeVhostOptions {
   const through = proxy ? lwsProxyString(proxy.proxy, proxy.address) : '';
   const httpProxy = proxy?.proxy.kind === 'http' ? through : '';
   const socksProxy = proxy?.proxy.kind === 'socks5' ? through : '';
+  const base = { deflateOffer, httpProxy, socksProxy };
+  if (!secure)
+    return { ...base, key: JSON.stringify([deflateOffer, 'plain', httpProxy, socksProxy]), caCertificates: [], replaceSystemCa: false, systemCa: false, clientCertificate: undefined, clientKey: undefined };
   return {
+    ...base,
     key: JSON.stringify([deflateOffer, tls.digest, httpProxy, socksProxy]),
-    deflateOffer,
-    caCertificates: tls.caCertificates,
-    replaceSystemCa: tls.replaceSystemCa,
+    // Without tls_ca: the system's store, plus Node's roots added to it.
+    caCertificates: tls.caCertificates ?? nodeRootCertificates(),
+    replaceSystemCa: tls.caCertificates !== undefined,
+    systemCa: tls.caCertificates === undefined,
     clientCertificate: tls.clientCertificate,
     clientKey: tls.clientKey,
-    httpProxy,
-    socksProxy,
   };
 }

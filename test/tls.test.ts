@@ -5,6 +5,9 @@
  * tls_cert and tls_key set trust and identity.
  */
 import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
@@ -21,6 +24,7 @@ import {
 import { rejectionOf } from './helpers/client';
 import { makePki, type KeyAndCertificate, type Pki } from './helpers/pki';
 import { echo } from './helpers/servers';
+import { spawnNode } from './helpers/tools';
 
 let pki: Pki;
 const servers: https.Server[] = [];
@@ -162,6 +166,25 @@ describe('each LCCSCF_* flag lifts exactly its own check', () => {
     const otherName = await tlsServer(pki.leaf('elsewhere.example', { issuer: pki.otherCa }));
     const error = await refusal(`wss://localhost:${otherName}/`, { tls: LCCSCF_ALLOW_INSECURE });
     expect(error.message).toMatch(/hostname mismatch/);
+  });
+});
+
+describe('the default trust', () => {
+  test("is the system's store: a CA named by SSL_CERT_FILE is trusted without tls_ca", async () => {
+    const port = await tlsServer(pki.leaf('localhost'));
+    const directory = mkdtempSync(path.join(os.tmpdir(), 'lws-ca-'));
+    const caFile = path.join(directory, 'ca.pem');
+    writeFileSync(caFile, pki.ca.cert);
+    const script = `require(process.env.LWS_DIST).connect({ url: process.argv[1], on_ready: (c) => c.close(1000) })
+      .then((r) => console.log('closed', r[0]), (e) => console.log('failed', e.message));`;
+    try {
+      const trusted = spawnNode(script, [`wss://localhost:${port}/`], { SSL_CERT_FILE: caFile });
+      await expect(trusted.waitForLine(() => true)).resolves.toBe('closed 1000');
+      const untrusted = spawnNode(script, [`wss://localhost:${port}/`], { SSL_CERT_FILE: path.join(directory, 'none.pem') });
+      await expect(untrusted.waitForLine(() => true)).resolves.toMatch(/^failed .*unable to get local issuer certificate/);
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
   });
 });
 
