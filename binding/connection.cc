@@ -255,6 +255,12 @@ int Connection::HandleLwsEvent(lws* wsi, lws_callback_reasons reason, void* in, 
         return -1;
       }
       OnPeerClose(static_cast<const unsigned char*>(in), len);
+      // A frame cut short would swallow lws's close echo: lws queues this
+      // rest ahead of it.
+      if (size_t rest = frames_.ToFrameEnd()) {
+        if (lws_write(wsi, const_cast<unsigned char*>(frames_.data()), rest, LWS_WRITE_RAW) < 0) return -1;
+        frames_.Consume(rest);
+      }
       return 0;  // lws echoes the peer's close
 
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
@@ -317,6 +323,10 @@ void Connection::OnEstablished() {
   phase_ = "open";
   last_valid_us_ = lws_now_usecs();
   deflate_ = !negotiated_extensions_.empty();
+  // lws deflates into a 1 KiB buffer and sends each fill as a fragment:
+  // 64 KiB fragments keep a large message within peers' fragment limits
+  // (ws: 16384 per message, so 16 MiB at 1 KiB).
+  if (deflate_) lws_set_extension_option(wsi_, "permessage-deflate", "tx_buf_size", "16");
   Queue({EventKind::kOpen, 0, "", std::move(negotiated_protocol_), std::move(negotiated_extensions_)});
   if (!tx_.empty() || close_requested_) lws_callback_on_writable(wsi_);
 }
@@ -488,7 +498,11 @@ void Connection::Finish(Event event) {
 
 void Connection::Deliver() {
   pending_ = false;
-  if (events_.empty()) return;
+  // Nothing reaches JS after the final event (its callback is released).
+  if (events_.empty() || on_events_.IsEmpty()) {
+    events_.clear();
+    return;
+  }
   Napi::Env env = Env();
   Napi::HandleScope scope(env);
   std::vector<Event> events;
@@ -540,6 +554,7 @@ void Connection::Deliver() {
   state_->js().Call(Value(), on_events_.Value(), 1, argv);
   if (final_event && !released_) {
     released_ = true;
+    on_events_.Reset();
     Unref();
   }
 }
@@ -603,13 +618,16 @@ void Connection::RequestClose(uint16_t code, std::string reason) {
   close_requested_ = true;
   close_code_ = code;
   close_reason_ = std::move(reason);
+  // The answer to our close must be read even if JS paused delivery
+  // (JS still holds any messages that come before it).
+  lws_rx_flow_control(wsi_, 1);
   lws_callback_on_writable(wsi_);
 }
 
 // setPaused(paused): stops or resumes reading from the socket.
 Napi::Value Connection::SetPaused(const Napi::CallbackInfo& info) {
   if (wsi_ && state_) {
-    lws_rx_flow_control(wsi_, info[0].As<Napi::Boolean>().Value() ? 0 : 1);
+    lws_rx_flow_control(wsi_, info[0].As<Napi::Boolean>().Value() && !close_requested_ ? 0 : 1);
     state_->loop().Kick();  // resuming may leave buffered input to service
   }
   return info.Env().Undefined();

@@ -17,6 +17,7 @@ struct EventLoop::Watcher {
   lws* wsi;
   lws_sockfd_type fd;
   int events;
+  bool was_reading = false;  // lws read from it once: the socket is connected
 };
 
 EventLoop::EventLoop(uv_loop_t* loop) : loop_(loop) {
@@ -95,8 +96,13 @@ void EventLoop::Io(lws* wsi, unsigned int flags) {
                                       : (watcher->events & ~change);
   if (events == watcher->events) return;
   watcher->events = events;
-  if (events)
-    uv_poll_start(&watcher->handle, events, OnPoll);
+  if (events & UV_READABLE) watcher->was_reading = true;
+  // A connected socket lws stopped reading (rx flow control: pause()) is
+  // still watched for the peer hanging up (FIN: UV_DISCONNECT; RST: an error).
+  int armed = events;
+  if (watcher->was_reading && !(events & UV_READABLE)) armed |= UV_DISCONNECT;
+  if (armed)
+    uv_poll_start(&watcher->handle, armed, OnPoll);
   else
     uv_poll_stop(&watcher->handle);
 }
@@ -130,6 +136,13 @@ void EventLoop::OnPoll(uv_poll_t* handle, int status, int events) {
   } else {
     if (events & UV_READABLE) pollfd.revents |= LWS_POLLIN;
     if (events & UV_WRITABLE) pollfd.revents |= LWS_POLLOUT;
+    if ((events & UV_DISCONNECT) && !(watcher->events & UV_READABLE)) {
+      // The peer is gone while lws was told not to read: there is nothing
+      // left to hold back, so lws reads what remains (a close frame, say)
+      // and then the end. JS still holds any messages for a pause().
+      lws_rx_flow_control(watcher->wsi, 1);
+      pollfd.revents |= LWS_POLLIN;
+    }
     pollfd.events = pollfd.revents;
   }
   ++self->lws_depth_;

@@ -83,6 +83,13 @@ void FrameQueue::Append(Opcode opcode, const void* payload, size_t length) {
   pending_payload_ += length;
 }
 
+size_t FrameQueue::ToFrameEnd() const {
+  if (frames_.empty()) return 0;
+  const Boundary& front = frames_.front();
+  size_t start = front.end - HeaderLength(front.payload) - front.payload;
+  return sent_ > start ? front.end - sent_ : 0;
+}
+
 void FrameQueue::Consume(size_t count) {
   sent_ += count;
   while (!frames_.empty() && frames_.front().end <= sent_) {

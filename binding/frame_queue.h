@@ -39,6 +39,10 @@ class FrameQueue {
   // `count` bytes from data() went to lws.
   void Consume(size_t count);
 
+  // Bytes from data() to the end of a frame already partly handed to lws;
+  // 0 when data() starts a frame.
+  size_t ToFrameEnd() const;
+
   // Payload bytes of messages not completely handed to lws: bufferedAmount.
   size_t pending_payload() const { return pending_payload_; }
 

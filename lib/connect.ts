@@ -9,6 +9,7 @@ import { Courier, type Negotiated } from './courier';
 import { ConnectionFailed, General, WebSocketClose, type FailurePhase } from './errors';
 import { native, NativeEventKind, type CloseInitiator, type NativeConnection, type NativeEventBatch, type NativeVhostOptions } from './native';
 import { parseConnectOptions, type ConnectOptions, type ConnectSettings } from './options';
+import { describe } from './validation';
 import { vhostOptions } from './vhost';
 
 export type CloseResult = [code: number, reason: string];
@@ -74,7 +75,7 @@ class ConnectionRun {
         this.#vhost = vhost;
         this.#attemptNext();
       },
-      (error: Error) => this.#fail('dns', error.message),
+      (error: unknown) => this.#fail('dns', error instanceof Error ? error.message : describe(error)),
     );
   }
 

@@ -4,7 +4,7 @@
  * with `logger` go to `callback(level, message)` instead of stderr.
  */
 import { native, type NativeLogger } from './native';
-import { invalidType, logLevelMask } from './validation';
+import { describe, invalidType, logLevelMask } from './validation';
 
 export interface LoggerOptions {
   /** LLL_* levels to receive, OR'd together (default LLL_ERR | LLL_WARN). */
@@ -31,7 +31,7 @@ export class Logger {
       try {
         callback(level, message);
       } catch (error) {
-        process.emitWarning(`Logger callback threw: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`, {
+        process.emitWarning(`Logger callback threw: ${error instanceof Error ? (error.stack ?? error.message) : describe(error)}`, {
           code: 'LWS_LISTENER_ERROR',
         });
       }
