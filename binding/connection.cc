@@ -37,6 +37,9 @@ constexpr size_t kSendChunkSize = 256 * 1024;
 // when it sends it, so it cannot be read back afterwards.
 constexpr auto kClosePrepared = LWS_CALLBACK_USER;
 
+// How much of a frame's declared length is reserved before it arrives.
+constexpr size_t kTrustedFrameLength = 1 << 20;
+
 // How long the server gets to answer our close frame before the socket is
 // dropped (lws's own close-ack wait is the same).
 constexpr int kCloseAckSeconds = 5;
@@ -245,6 +248,8 @@ int Connection::HandleLwsEvent(lws* wsi, lws_callback_reasons reason, void* in, 
       // Our own close frame already went out: this is its answer, and the
       // handshake is complete.
       if (close_sent_) return -1;
+      // lws goes on parsing after a close frame; only the first one counts.
+      if (peer_closed_) return 0;
       if (!ValidPeerClose(static_cast<const unsigned char*>(in), len)) {
         // lws echoes a 1-byte payload, 1015 and codes above 4999 as they
         // came; they are protocol errors (RFC 6455 7.4), answered with 1002.
@@ -336,9 +341,10 @@ int Connection::OnReceive(const unsigned char* data, size_t len) {
     rx_active_ = true;
     rx_binary_ = lws_frame_is_binary(wsi_);
     // The frame's length is known: one allocation instead of a doubling
-    // series (the buffer was handed to JS with the previous message).
+    // series (the buffer was handed to JS with the previous message). It is
+    // the server's claim, so only up to 1 MiB of it is taken on trust.
     size_t frame = len + lws_remaining_packet_payload(wsi_);
-    if (!max_message_size_ || frame <= max_message_size_) rx_.reserve(frame);
+    rx_.reserve(std::min<size_t>(frame, kTrustedFrameLength));
   }
   if (rx_refused_) return 0;
   if (max_message_size_ && rx_.size() + len > max_message_size_) {

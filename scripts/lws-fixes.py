@@ -5,7 +5,8 @@ lws's client frame parser fails the connection on most protocol violations
 by dropping the socket without a close frame, where RFC 6455 7.1.7 asks the
 client to send one (1002 Protocol Error, 1007 for a close reason that is not
 UTF-8), and it lets a server set RSV bits that permessage-deflate leaves
-undefined (RFC 7692 6.1). And when lws fails a connection with a close code,
+undefined (RFC 7692 6.1). A long text frame with invalid UTF-8 early in it
+overflows the receive buffer (found by test/fuzz.test.ts). And when lws fails a connection with a close code,
 it masks that code in place as it sends it, so a client cannot read it back:
 lws_close_reason() is made to tell the protocol callback (LWS_CALLBACK_USER)
 the payload it prepared. And the TLS client checks an IPv6 literal host
@@ -52,11 +53,29 @@ AFTER = [
 
 # (file, anchor, statement): the statement goes on the line before the anchor.
 BEFORE = [
+    # A text frame longer than the receive buffer with invalid UTF-8 in its
+    # first buffer-full fails without emptying the buffer; lws goes on
+    # reading (it awaits the close answer) and every further byte of the
+    # frame would be stored past the buffer's end: a heap overflow a server
+    # can trigger. Refuse to store outside the buffer.
+    (PARSER, "wsi->ws->rx_ubuf[LWS_PRE + (wsi->ws->rx_ubuf_head++)] = c;",
+     f"if (wsi->ws->rx_ubuf_head + LWS_PRE >= wsi->ws->rx_ubuf_alloc) return -1; {MARK}"),
+    # ... and empty it when UTF-8 validation fails.
+    (PARSER, '(wsi, "utf8 error");', f"wsi->ws->rx_ubuf_head = 0; {MARK}"),
     # With an extension active lws accepts any RSV bits. permessage-deflate
     # defines RSV1 alone, on the first frame of a data message.
     (PARSER, "wsi->ws->final = !!((c >> 7) & 1);",
      "if (wsi->ws->rsv && ((wsi->ws->rsv & ~0x40) || (wsi->ws->opcode & 8) ||"
      f" wsi->ws->opcode == LWSWSOPC_CONTINUATION)) {{ {PROTOCOL_ERROR} return -1; }}"),
+]
+
+# (file, old, new): replaced within the one line that contains `old`.
+REPLACE = [
+    # With permessage-deflate negotiated, an uncompressed text frame that
+    # ends inside a character was passed on (as U+FFFD in JS) instead of
+    # failing with 1007: the extension answers "nothing to do" for it.
+    (PARSER, "&& (n == PMDR_EMPTY_FINAL || n == PMDR_UNKNOWN)",
+     "&& (n == PMDR_EMPTY_FINAL || n == PMDR_UNKNOWN || n == PMDR_NOTHING_WE_SHOULD_DO) " + MARK),
 ]
 
 # A close reason that is not UTF-8 jumps to the failure path with no close
@@ -83,6 +102,9 @@ def main():
         inserts[name].append((find_unique(name, files[name], anchor) + 1, statement))
     for name, anchor, statement in BEFORE:
         inserts[name].append((find_unique(name, files[name], anchor), statement))
+    for name, old, replacement in REPLACE:
+        index = find_unique(name, files[name], old)
+        files[name][index] = files[name][index].replace(old, replacement)
     name, anchor = CONDITION_END
     lines = files[name]
     jump = find_unique(name, lines, anchor) + 1
