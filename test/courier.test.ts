@@ -4,12 +4,9 @@
  * ports. Nothing sleeps: every wait is on an event, a promise, or a bounded
  * count of event-loop turns (test/helpers/turns.ts).
  */
-import { once } from 'node:events';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { WebSocket } from 'ws';
 import { connect, ConnectionFailed, Logger, LLL_ERR, LLL_WARN, type CloseResult, type Courier, type PauseHandle } from '../lib';
-import { echo, startWsServer, type WsServer } from './helpers/servers';
+import { echo, startNotFoundServer, startWsServer, type NotFoundServer, type WsServer } from './helpers/servers';
 import { closeSeen, nextMessage, seededText } from './helpers/tools';
 import { turn, turns, turnsUntil } from './helpers/turns';
 
@@ -35,24 +32,11 @@ async function wsServer(onConnection?: (socket: WebSocket) => void): Promise<WsS
   return server;
 }
 
-/** A plain http server whose every upgrade request is answered 404. */
-async function notFoundServer(): Promise<{ url: string; port: number }> {
-  const server = http.createServer((_req, res) => res.writeHead(404).end());
-  server.on('upgrade', (_req, socket) => {
-    socket.on('error', () => {});
-    socket.end('HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nContent-Length: 9\r\nConnection: close\r\n\r\nnot found');
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  cleanups.push(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  const { port } = server.address() as AddressInfo;
-  return { url: `ws://127.0.0.1:${port}/`, port };
+/** A server answering every upgrade 404, closed after the test. */
+async function notFoundServer(): Promise<NotFoundServer> {
+  const server = await startNotFoundServer();
+  cleanups.push(() => server.close());
+  return server;
 }
 
 /** Replaces process.emitWarning with a spy that records and prints nothing. */

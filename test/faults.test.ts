@@ -16,8 +16,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import net, { type AddressInfo } from 'node:net';
 import type { ServerOptions, WebSocket } from 'ws';
-import { connect, ConnectionFailed, WebSocketClose, type CloseResult, type ConnectOptions, type Courier } from '../lib';
-import { rejectionOf, startClient } from './helpers/client';
+import { connect, ConnectionFailed, WebSocketClose, type CloseResult } from '../lib';
+import { openClient as open, rejectionOf, startClient } from './helpers/client';
 import { closePayload, frame, OP, startRawServer, type RawServer, type RawServerOptions } from './helpers/raw_server';
 import { startRelay, type Relay } from './helpers/relay';
 import { echo, startWsServer, type WsServer } from './helpers/servers';
@@ -79,21 +79,6 @@ async function tcpServer(onSocket: (socket: net.Socket) => void): Promise<{ port
   return { port, url: `ws://127.0.0.1:${port}/`, sockets };
 }
 
-/** connect() whose on_ready hands the Courier out; `ready` rejects if the connection ends first. */
-function open(url: string, options: Omit<ConnectOptions, 'url' | 'on_ready'> = {}, setup: (courier: Courier) => void = () => {}) {
-  let onReady!: (courier: Courier) => void;
-  const ready = new Promise<Courier>((resolve) => (onReady = resolve));
-  const done = connect({
-    ...options,
-    url,
-    on_ready(courier) {
-      setup(courier);
-      onReady(courier);
-    },
-  });
-  done.catch(() => undefined);
-  return { ready: Promise.race([ready, done.then(() => Promise.reject(new Error('closed before on_ready')))]), done };
-}
 
 /**
  * How a drained() promise settled: 'drained', or the ERR_LWS_NOT_SENT

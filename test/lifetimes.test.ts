@@ -10,14 +10,14 @@
  * event, a promise or a bounded count of event-loop turns.
  */
 import { once } from 'node:events';
-import http, { type IncomingMessage } from 'node:http';
-import net, { type AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
+import net from 'node:net';
 import { Worker } from 'node:worker_threads';
 import { WebSocketServer, type ServerOptions, type WebSocket } from 'ws';
-import { connect, ConnectionFailed, WebSocketClose, type CloseResult, type ConnectOptions, type Courier } from '../lib';
-import { rejectionOf, startClient, type Message } from './helpers/client';
+import { connect, ConnectionFailed, WebSocketClose, type CloseResult, type Courier } from '../lib';
+import { openClient as open, rejectionOf, startClient, type Message } from './helpers/client';
 import { closePayload, frame, OP, startRawServer, type RawServer } from './helpers/raw_server';
-import { echo, startWsServer, type WsServer } from './helpers/servers';
+import { echo, startNotFoundServer, startWsServer, type NotFoundServer, type WsServer } from './helpers/servers';
 import { closeSeen, DIST, nextMessage, spawnNode, type NodeChild } from './helpers/tools';
 import { turns, turnsUntil } from './helpers/turns';
 
@@ -65,41 +65,13 @@ function worker(script: string, workerData: unknown): Worker {
   return thread;
 }
 
-/** A plain http server whose every upgrade request is answered 404 (lws logs a warning for it). */
-async function notFoundServer(): Promise<{ url: string; port: number }> {
-  const server = http.createServer((_req, res) => res.writeHead(404).end());
-  server.on('upgrade', (_req, socket) => {
-    socket.on('error', () => {});
-    socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  cleanups.push(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  const { port } = server.address() as AddressInfo;
-  return { url: `ws://127.0.0.1:${port}/`, port };
+/** A server answering every upgrade 404, closed after the test. */
+async function notFoundServer(): Promise<NotFoundServer> {
+  const server = await startNotFoundServer();
+  cleanups.push(() => server.close());
+  return server;
 }
 
-/** connect() whose on_ready hands the Courier out; `ready` rejects if the connection ends first. */
-function open(url: string, options: Omit<ConnectOptions, 'url' | 'on_ready'> = {}, setup: (courier: Courier) => void = () => {}) {
-  let onReady!: (courier: Courier) => void;
-  const ready = new Promise<Courier>((resolve) => (onReady = resolve));
-  const done = connect({
-    ...options,
-    url,
-    on_ready(courier) {
-      setup(courier);
-      onReady(courier);
-    },
-  });
-  done.catch(() => undefined);
-  return { ready: Promise.race([ready, done.then(() => Promise.reject(new Error('closed before on_ready')))]), done };
-}
 
 /** Sends one message, awaits its echo, closes with 1000: this process's addon still works. */
 async function echoOnce(url: string, message: string): Promise<{ reply: Message; result: CloseResult }> {

@@ -7,12 +7,11 @@
  */
 import { once } from 'node:events';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import WebSocketWs, { type WebSocket as ServerSocket } from 'ws';
 import { Blob } from 'node:buffer';
 import { CloseEvent, ConnectionFailed, ErrorEvent, Logger, WebSocket, type WebSocketData } from '../lib';
-import { echo, startWsServer, type WsServer } from './helpers/servers';
+import { echo, startNotFoundServer, startWsServer, type NotFoundServer, type WsServer } from './helpers/servers';
 import { closeSeen, freePort, spawnNode, type NodeChild } from './helpers/tools';
 
 // ---------------------------------------------------------------------------
@@ -30,23 +29,11 @@ async function wsServer(onConnection?: (socket: ServerSocket) => void, options?:
   return server;
 }
 
-/** A plain http server whose every upgrade request is answered 404. */
-async function notFoundServer(): Promise<string> {
-  const server = http.createServer((_req, res) => res.writeHead(404).end());
-  server.on('upgrade', (_req, socket) => {
-    socket.on('error', () => {});
-    socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  cleanups.push(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  return `ws://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+/** A server answering every upgrade 404, closed after the test. */
+async function notFoundServer(): Promise<NotFoundServer> {
+  const server = await startNotFoundServer();
+  cleanups.push(() => server.close());
+  return server;
 }
 
 /** A WebSocket whose connection is over (closed, or failed) once the test ends. */
@@ -592,7 +579,7 @@ describe('failing to connect', () => {
   test("a refused upgrade (404): error, then close 1006; the logger option takes lws's lines", async () => {
     const lines: string[] = [];
     const logger = new Logger({ callback: (_level, message) => lines.push(message) });
-    const socket = new WebSocket(await notFoundServer(), [], { logger });
+    const socket = new WebSocket((await notFoundServer()).url, [], { logger });
     const { log, closed } = record(socket);
     await closed;
     expect(log).toEqual(['error readyState=3', 'close 1006 "" wasClean=false readyState=3']);

@@ -76,3 +76,26 @@ export function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
   );
 }
 
+
+/**
+ * connect() whose on_ready runs `setup` and hands the Courier out; `ready`
+ * rejects if the connection ends before on_ready ran.
+ */
+export function openClient(
+  url: string,
+  options: Omit<ConnectOptions, 'url' | 'on_ready'> = {},
+  setup: (courier: Courier) => void = () => {},
+): { ready: Promise<Courier>; done: Promise<CloseResult> } {
+  let onReady!: (courier: Courier) => void;
+  const ready = new Promise<Courier>((resolve) => (onReady = resolve));
+  const done = connect({
+    ...options,
+    url,
+    on_ready(courier) {
+      setup(courier);
+      onReady(courier);
+    },
+  });
+  done.catch(() => undefined);
+  return { ready: Promise.race([ready, done.then(() => Promise.reject(new Error('closed before on_ready')))]), done };
+}

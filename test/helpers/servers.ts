@@ -3,6 +3,7 @@
  * server and Python's `websockets` (Debian's python3-websockets).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -72,5 +73,32 @@ export async function startPythonServer(mode: string): Promise<PythonServer> {
         await once(child, 'exit');
       }
     },
+  };
+}
+
+export interface NotFoundServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** A plain http server on 127.0.0.1:0 that answers every upgrade request 404 (lws logs a warning for it). */
+export async function startNotFoundServer(): Promise<NotFoundServer> {
+  const server = http.createServer((_req, res) => res.writeHead(404).end());
+  server.on('upgrade', (_req, socket) => {
+    socket.on('error', () => {});
+    socket.end('HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nContent-Length: 9\r\nConnection: close\r\n\r\nnot found');
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `ws://127.0.0.1:${port}/`,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
