@@ -26,7 +26,10 @@ fixes="$root/scripts/lws-fixes.py"
 # - lws's async DNS off: Node resolves names, lws only sees addresses;
 # - extensions on: 4.3 drops permessage-deflate otherwise;
 # - IPv6 on: without it an `::1` address cannot be connected to;
-# - DISABLE_WERROR: OpenSSL 3 deprecation warnings would fail the build.
+# - DISABLE_WERROR: OpenSSL 3 deprecation warnings would fail the build;
+# - GIT_EXECUTABLE=/bin/false: lws names its version after `git describe` in
+#   its source folder, which sits inside this repository: it would report our
+#   commit. A release tarball has no hash: lws says "4.3.5-unknown".
 options=(
   -DCMAKE_BUILD_TYPE=Release
   -DCMAKE_POSITION_INDEPENDENT_CODE=ON
@@ -49,6 +52,7 @@ options=(
   -DLWS_LOG_TAG_LIFECYCLE=OFF
   -DLWS_WITH_NETLINK=OFF
   -DDISABLE_WERROR=ON
+  -DGIT_EXECUTABLE=/bin/false
 )
 
 stamp="$prefix/.stamp"
