@@ -365,11 +365,12 @@ int Connection::OnReceive(const unsigned char* data, size_t len) {
 }
 
 int Connection::OnWritable() {
-  if (!deflate_ && WriteFrames() < 0) return -1;
+  if (WriteFrames() < 0) return -1;
   if (!frames_.empty()) return 0;  // more when the socket takes it
-  // With permessage-deflate lws goes on deflating straight from the message's
-  // buffer over later writable events, and calls back only once it is done:
-  // only then may the buffer go.
+  // tx_ holds messages only with permessage-deflate (frames_ otherwise).
+  // lws goes on deflating straight from a message's buffer over later
+  // writable events, and calls back only once it is done: only then may the
+  // buffer go, and the next message follow.
   if (deflate_in_flight_) {
     deflate_in_flight_ = false;
     DropSentMessage();
@@ -377,28 +378,21 @@ int Connection::OnWritable() {
   while (!tx_.empty()) {
     Outgoing& message = tx_.front();
     size_t payload = message.frame.size() - LWS_PRE;
-    if (deflate_ && payload == 0) {
+    if (payload == 0) {
       // lws's deflate cannot produce an empty message; an uncompressed
-      // frame may carry it (RFC 7692 6).
-      if (WriteEmptyFrame(message.binary) < 0) return -1;
+      // frame may carry it (RFC 7692 6), framed as every other raw frame.
+      frames_.Append(message.binary ? FrameQueue::kBinary : FrameQueue::kText, nullptr, 0);
       DropSentMessage();
+      if (WriteFrames() < 0) return -1;
+      if (!frames_.empty()) return 0;
       continue;
     }
     if (lws_write(wsi_, message.frame.data() + LWS_PRE, payload,
                   message.binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT) < 0)
       return -1;
-    if (deflate_) {
-      deflate_in_flight_ = true;
-      lws_callback_on_writable(wsi_);
-      return 0;
-    }
-    // Without extensions lws has sent the frame or copied what the socket
-    // did not take.
-    DropSentMessage();
-    if (lws_send_pipe_choked(wsi_)) {
-      if (!tx_.empty() || close_requested_) lws_callback_on_writable(wsi_);
-      return 0;
-    }
+    deflate_in_flight_ = true;
+    lws_callback_on_writable(wsi_);
+    return 0;
   }
   if (close_requested_ && !close_sent_) {
     unsigned char frame[LWS_PRE + 125];
@@ -464,16 +458,6 @@ void Connection::CheckDrained() {
     drain_watched_ = false;
     Queue({EventKind::kDrained});
   }
-}
-
-int Connection::WriteEmptyFrame(bool binary) {
-  // FIN, the opcode, then MASK with a zero length and the (unused) masking key.
-  unsigned char frame[LWS_PRE + 6];
-  unsigned char* header = frame + LWS_PRE;
-  header[0] = static_cast<unsigned char>(0x80 | (binary ? 0x2 : 0x1));
-  header[1] = 0x80;
-  lws_get_random(lws_get_context(wsi_), header + 2, 4);
-  return lws_write(wsi_, header, 6, LWS_WRITE_RAW);
 }
 
 void Connection::OnPeerClose(const unsigned char* payload, size_t len) {

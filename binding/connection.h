@@ -61,7 +61,6 @@ class Connection : public Napi::ObjectWrap<Connection>, public Deliverable {
   int OnReceive(const unsigned char* data, size_t len);
   int OnWritable();
   void DropSentMessage();
-  int WriteEmptyFrame(bool binary);
   int AppendHeaders(unsigned char** position, unsigned char* end);
   void OnEstablished();
   void OnPeerClose(const unsigned char* payload, size_t len);

@@ -72,15 +72,18 @@ unsigned char* FrameQueue::Open(Opcode opcode, size_t length, size_t scratch) {
 
 void FrameQueue::Seal(unsigned char* payload, size_t length) {
   CopyMasked(payload, payload, length, payload - 4);
-  frames_.push_back({bytes_.size(), length});
-  pending_payload_ += length;
+  Record(length);
 }
 
 void FrameQueue::Append(Opcode opcode, const void* payload, size_t length) {
   unsigned char* destination = Open(opcode, length);
-  CopyMasked(destination, static_cast<const unsigned char*>(payload), length, destination - 4);
-  frames_.push_back({bytes_.size(), length});
-  pending_payload_ += length;
+  if (length) CopyMasked(destination, static_cast<const unsigned char*>(payload), length, destination - 4);
+  Record(length);
+}
+
+void FrameQueue::Record(size_t payload) {
+  frames_.push_back({bytes_.size(), payload});
+  pending_payload_ += payload;
 }
 
 size_t FrameQueue::ToFrameEnd() const {

@@ -55,6 +55,8 @@ class FrameQueue {
   unsigned char* Open(Opcode opcode, size_t length, size_t scratch = 0);
   // Masks the payload in place and records the frame.
   void Seal(unsigned char* payload, size_t length);
+  // The frame just written ends the queue: remember where, for Consume().
+  void Record(size_t payload);
   void FillMaskingKey(unsigned char key[4]);
 
   std::vector<unsigned char> bytes_;

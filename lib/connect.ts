@@ -63,9 +63,7 @@ class ConnectionRun {
       signal.addEventListener('abort', this.#onAbort, { once: true });
     }
     this.#connectTimer = setTimeout(() => {
-      const connection = this.#connection;
-      this.#connection = undefined;
-      connection?.abort();
+      this.#dropAttempt();
       this.#fail('timeout', `no WebSocket connection within ${connectTimeoutMs / 1000} s (connect_timeout)`);
     }, connectTimeoutMs);
     this.#resolve().then(
@@ -81,17 +79,22 @@ class ConnectionRun {
 
   /** The signal fired before on_ready: the attempt is dropped. */
   readonly #onAbort = (): void => {
+    this.#dropAttempt();
+    this.#settle(() => this.#rejectPromise((this.settings.signal as AbortSignal).reason));
+  };
+
+  /** Abandons the native connection being attempted; its later events are ignored. */
+  #dropAttempt(): void {
     const connection = this.#connection;
     this.#connection = undefined;
     connection?.abort();
-    this.#settle(() => this.#rejectPromise((this.settings.signal as AbortSignal).reason));
-  };
+  }
 
   /** Where lws is to connect, and through which vhost. */
   async #resolve(): Promise<{ addresses: LookupAddress[]; vhost: NativeVhostOptions }> {
     const { target, proxy, lookup, vhost } = this.settings;
     if (target.socketPath)
-      return { addresses: [{ address: `+${target.socketPath}`, family: 0 }], vhost: vhostOptions(vhost.deflateOffer, vhost.tls, false) };
+      return { addresses: [{ address: `+${target.socketPath}`, family: 0 }], vhost: vhostOptions(vhost, false) };
     if (proxy) {
       // lws parses a SOCKS5 proxy's address at its first ':', so IPv6 cannot be used there.
       const found = await resolveAddresses(proxy.hostname, lookup, `proxy ${proxy.hostname}`);
@@ -99,9 +102,9 @@ class ConnectionRun {
       if (!usable.length) throw new Error(`proxy ${proxy.hostname} has no IPv4 address, which lws needs for SOCKS5`);
       const address = (usable[0] as LookupAddress).address;
       // The proxy resolves the WebSocket host; lws only passes its name on.
-      return { addresses: [{ address: target.hostname, family: 0 }], vhost: vhostOptions(vhost.deflateOffer, vhost.tls, target.secure, { proxy, address }) };
+      return { addresses: [{ address: target.hostname, family: 0 }], vhost: vhostOptions(vhost, target.secure, { proxy, address }) };
     }
-    return { addresses: await resolveAddresses(target.hostname, lookup), vhost: vhostOptions(vhost.deflateOffer, vhost.tls, target.secure) };
+    return { addresses: await resolveAddresses(target.hostname, lookup), vhost: vhostOptions(vhost, target.secure) };
   }
 
   /** Opens a native connection to the next address. */
@@ -129,8 +132,7 @@ class ConnectionRun {
     if (this.#remaining.length) {
       this.#attemptTimer = setTimeout(() => {
         this.#attemptErrors.push(`${target.address}: no connection within ${ATTEMPT_TIMEOUT_MS} ms`);
-        this.#connection = undefined;
-        connection.abort();
+        this.#dropAttempt();
         this.#attemptNext();
       }, ATTEMPT_TIMEOUT_MS);
     }

@@ -38,17 +38,16 @@ export function parseTlsRelaxations(value: unknown): number {
 export function parseTlsMaterial(ca: unknown, cert: unknown, key: unknown): TlsMaterial {
   if ((cert === undefined) !== (key === undefined))
     throw new TypeError(`Expected tls_cert and tls_key together (a client certificate needs its key) but received only ${cert === undefined ? 'tls_key' : 'tls_cert'}`);
-  const caCertificates = ca === undefined ? undefined : parseCertificates(ca, 'tls_ca');
+  const caCertificates = ca === undefined ? undefined : parseCertificates(ca, 'tls_ca').map((certificate) => certificate.raw);
   const material: TlsMaterial = { caCertificates, digest: '' };
   const digest = createHash('sha256');
   digest.update(caCertificates ? 'ca:' : 'ca:default');
   for (const der of caCertificates ?? []) digest.update(der);
   if (cert !== undefined) {
-    const [certificate] = parseCertificates(cert, 'tls_cert', 1);
-    const privateKey = parsePrivateKey(key, certificate as Uint8Array);
-    material.clientCertificate = certificate;
-    material.clientKey = privateKey;
-    digest.update('cert:').update(certificate as Uint8Array);
+    const certificate = parseCertificates(cert, 'tls_cert', 1)[0] as X509Certificate;
+    material.clientKey = parsePrivateKey(key, certificate);
+    material.clientCertificate = certificate.raw;
+    digest.update('cert:').update(certificate.raw);
   }
   material.digest = digest.digest('base64');
   return material;
@@ -71,7 +70,7 @@ export function nodeRootCertificates(): Uint8Array[] {
 
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g;
 
-function parseCertificates(value: unknown, name: string, max = Infinity): Uint8Array[] {
+function parseCertificates(value: unknown, name: string, max = Infinity): X509Certificate[] {
   const expected = `PEM certificate${max === 1 ? '' : 's'} (a string or Buffer)`;
   if (typeof value !== 'string' && !Buffer.isBuffer(value)) throw invalidType(expected, name, value);
   const text = typeof value === 'string' ? value : value.toString('latin1');
@@ -80,14 +79,14 @@ function parseCertificates(value: unknown, name: string, max = Infinity): Uint8A
   if (!blocks.length || blocks.length > max) throw invalidType(expected, name, value);
   return blocks.map((block, index) => {
     try {
-      return new X509Certificate(block).raw;
+      return new X509Certificate(block);
     } catch (error) {
       throw invalidType(`${expected}; certificate ${index} does not parse (${(error as Error).message})`, name, value);
     }
   });
 }
 
-function parsePrivateKey(value: unknown, certificate: Uint8Array): Uint8Array {
+function parsePrivateKey(value: unknown, certificate: X509Certificate): Uint8Array {
   const expected = 'an unencrypted RSA or EC private key in PEM (a string or Buffer)';
   if (typeof value !== 'string' && !Buffer.isBuffer(value)) throw invalidSecret(expected, 'tls_key', value);
   let key: KeyObject;
@@ -99,7 +98,7 @@ function parsePrivateKey(value: unknown, certificate: Uint8Array): Uint8Array {
   // lws hands the key to OpenSSL as RSA or EC only.
   if (key.asymmetricKeyType !== 'rsa' && key.asymmetricKeyType !== 'ec')
     throw invalidSecret(`${expected}; this is ${key.asymmetricKeyType ?? 'unknown'}`, 'tls_key', value);
-  if (!new X509Certificate(Buffer.from(certificate)).checkPrivateKey(key))
+  if (!certificate.checkPrivateKey(key))
     throw invalidSecret('the private key of tls_cert', 'tls_key', value);
   return key.export({ format: 'der', type: 'pkcs8' });
 }

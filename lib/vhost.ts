@@ -12,7 +12,11 @@ import { nodeRootCertificates, type TlsMaterial } from './tls_options';
  * `secure`: the connection uses TLS. A plain ws:// connection needs no trust
  * store or client certificate, so all of them share one vhost without it.
  */
-export function vhostOptions(deflateOffer: string, tls: TlsMaterial, secure: boolean, proxy?: { proxy: Proxy; address: string }): NativeVhostOptions {
+export function vhostOptions(
+  { deflateOffer, tls }: { deflateOffer: string; tls: TlsMaterial },
+  secure: boolean,
+  proxy?: { proxy: Proxy; address: string },
+): NativeVhostOptions {
   const through = proxy ? lwsProxyString(proxy.proxy, proxy.address) : '';
   const httpProxy = proxy?.proxy.kind === 'http' ? through : '';
   const socksProxy = proxy?.proxy.kind === 'socks5' ? through : '';
