@@ -8,6 +8,7 @@
 #include "connection.h"
 #include "env_state.h"
 #include "logger.h"
+#include "lws_allocator.h"
 
 namespace lwsnode {
 
@@ -17,6 +18,7 @@ Addon::Addon(Napi::Env env, Napi::Object exports) {
   // set_log_level() overrides this, process-wide.
   static std::once_flag quiet_logging;
   std::call_once(quiet_logging, [] { lws_set_log_level(LLL_ERR | LLL_WARN, nullptr); });
+  InstallLwsAllocator();
 
   uv_loop_t* loop = nullptr;
   NAPI_THROW_IF_FAILED_VOID(env, napi_get_uv_event_loop(env, &loop));

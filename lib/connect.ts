@@ -45,8 +45,17 @@ class ConnectionRun {
   /** connect_timeout: until the handshake completes. */
   #connectTimer: NodeJS.Timeout | undefined;
   #vhost: NativeVhostOptions | undefined;
+  /** With a signal, until on_ready: the signal fired, the attempt is dropped. */
+  #onAbort: (() => void) | undefined;
 
-  constructor(private readonly settings: ConnectSettings) {
+  /** Where the connection goes, for the failures it can report to the end. */
+  readonly #target: ConnectSettings['target'];
+  /** Everything else the caller asked for: only the opening needs it. */
+  #opening: ConnectSettings | undefined;
+
+  constructor(settings: ConnectSettings) {
+    this.#target = settings.target;
+    this.#opening = settings;
     this.promise = new Promise<CloseResult>((resolve, reject) => {
       this.#resolvePromise = resolve;
       this.#rejectPromise = reject;
@@ -54,12 +63,16 @@ class ConnectionRun {
   }
 
   start(): void {
-    const { connectTimeoutMs, signal } = this.settings;
+    const { connectTimeoutMs, signal } = this.#settings;
     if (signal) {
       if (signal.aborted) {
         this.#settle(() => this.#rejectPromise(signal.reason));
         return;
       }
+      this.#onAbort = () => {
+        this.#dropAttempt();
+        this.#settle(() => this.#rejectPromise(signal.reason));
+      };
       signal.addEventListener('abort', this.#onAbort, { once: true });
     }
     this.#connectTimer = setTimeout(() => {
@@ -77,12 +90,6 @@ class ConnectionRun {
     );
   }
 
-  /** The signal fired before on_ready: the attempt is dropped. */
-  readonly #onAbort = (): void => {
-    this.#dropAttempt();
-    this.#settle(() => this.#rejectPromise((this.settings.signal as AbortSignal).reason));
-  };
-
   /** Abandons the native connection being attempted; its later events are ignored. */
   #dropAttempt(): void {
     const connection = this.#connection;
@@ -92,7 +99,7 @@ class ConnectionRun {
 
   /** Where lws is to connect, and through which vhost. */
   async #resolve(): Promise<{ addresses: LookupAddress[]; vhost: NativeVhostOptions }> {
-    const { target, proxy, lookup, vhost } = this.settings;
+    const { target, proxy, lookup, vhost } = this.#settings;
     if (target.socketPath)
       return { addresses: [{ address: `+${target.socketPath}`, family: 0 }], vhost: vhostOptions(vhost, false) };
     if (proxy) {
@@ -109,15 +116,16 @@ class ConnectionRun {
 
   /** Opens a native connection to the next address. */
   #attemptNext(): void {
+    const settings = this.#settings;
     const target = this.#remaining.shift() as LookupAddress;
     let connection: NativeConnection;
     try {
       connection = new native.Connection(
         {
-          ...this.settings.connection,
+          ...settings.connection,
           address: target.address,
           vhost: this.#vhost as NativeVhostOptions,
-          ...(this.settings.logger && { logger: this.settings.logger.native }),
+          ...(settings.logger && { logger: settings.logger.native }),
         },
         (batch) => {
           // Events of an abandoned attempt only end it; they are not ours.
@@ -147,8 +155,6 @@ class ConnectionRun {
           clearTimeout(this.#attemptTimer);
           break;
         case NativeEventKind.Open: {
-          clearTimeout(this.#connectTimer);
-          this.settings.signal?.removeEventListener('abort', this.#onAbort);
           const [protocol, extensions] = payload as readonly [string, string];
           this.#ready({ protocol, extensions });
           break;
@@ -181,10 +187,12 @@ class ConnectionRun {
 
   #ready(negotiated: Negotiated): void {
     const connection = this.#connection as NativeConnection;
+    const { onReady } = this.#settings;
+    this.#opened();
     const courier = new Courier(connection, this.promise, negotiated);
     this.#courier = courier;
     try {
-      this.settings.onReady(courier);
+      onReady(courier);
     } catch (error) {
       // Perl: an exception from on_ready rejects the promise with it. The
       // connection cannot go on without its runner, so it is closed.
@@ -220,7 +228,7 @@ class ConnectionRun {
 
   #fail(phase: FailurePhase, cause: string): void {
     this.#courier?.end();
-    const { hostname, port, socketPath } = this.settings.target;
+    const { hostname, port, socketPath } = this.#target;
     if (socketPath && phase === 'connect') cause = `${cause} (${unixSocketState(socketPath)})`;
     this.#settle(() => this.#rejectPromise(new ConnectionFailed({ host: socketPath ?? hostname, port, phase, cause })));
   }
@@ -228,10 +236,33 @@ class ConnectionRun {
   #settle(settle: () => void): void {
     if (this.#settled) return;
     this.#settled = true;
-    clearTimeout(this.#connectTimer);
-    this.settings.signal?.removeEventListener('abort', this.#onAbort);
+    this.#opened();
     clearTimeout(this.#attemptTimer);
     settle();
+  }
+
+  /**
+   * The opening is over (handshake done, or the run settled): its timer and
+   * abort listener go, and so does what only the opening needed, which an
+   * idle connection would otherwise keep for its whole life.
+   */
+  #opened(): void {
+    clearTimeout(this.#connectTimer);
+    this.#connectTimer = undefined;
+    if (this.#onAbort) this.#opening?.signal?.removeEventListener('abort', this.#onAbort);
+    this.#onAbort = undefined;
+    this.#vhost = undefined;
+    this.#opening = undefined;
+  }
+
+  /**
+   * The settings, while the opening lasts. Only the opening's own steps ask,
+   * and each runs before #opened(); an abandoned attempt's late events are
+   * filtered out before they reach one.
+   */
+  get #settings(): ConnectSettings {
+    if (!this.#opening) throw new Error('connect(): the opening is over');
+    return this.#opening;
   }
 }
 

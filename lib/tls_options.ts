@@ -34,8 +34,42 @@ export function parseTlsRelaxations(value: unknown): number {
   return value;
 }
 
+/** No tls_ca, tls_cert or tls_key: the default trust and no identity. */
+const DEFAULT_MATERIAL: TlsMaterial = Object.freeze({ caCertificates: undefined, digest: 'default' });
+
+// A service that connects often passes the same PEM each time; parsing and
+// hashing it again would cost more than the rest of connect(). Bounded: a
+// caller that passes ever new material only refills it.
+const MATERIAL_CACHE_SIZE = 16;
+const materialCache = new Map<string, TlsMaterial>();
+
 /** tls_ca, tls_cert and tls_key, checked and turned into DER for lws. */
 export function parseTlsMaterial(ca: unknown, cert: unknown, key: unknown): TlsMaterial {
+  if (ca === undefined && cert === undefined && key === undefined) return DEFAULT_MATERIAL;
+  const cacheKey = materialCacheKey(ca, cert, key);
+  const cached = cacheKey === undefined ? undefined : materialCache.get(cacheKey);
+  if (cached) return cached;
+  const material = readTlsMaterial(ca, cert, key);
+  if (cacheKey !== undefined) {
+    if (materialCache.size >= MATERIAL_CACHE_SIZE) materialCache.clear();
+    materialCache.set(cacheKey, material);
+  }
+  return material;
+}
+
+/** The three inputs as one string, or undefined if one is neither a string nor a Buffer (an error follows). */
+function materialCacheKey(...inputs: unknown[]): string | undefined {
+  let key = '';
+  for (const input of inputs) {
+    if (input === undefined) key += 'u:\0';
+    else if (typeof input === 'string') key += `s${input.length}:${input}\0`;
+    else if (Buffer.isBuffer(input)) key += `b${input.length}:${input.toString('latin1')}\0`;
+    else return undefined;
+  }
+  return key;
+}
+
+function readTlsMaterial(ca: unknown, cert: unknown, key: unknown): TlsMaterial {
   if ((cert === undefined) !== (key === undefined))
     throw new TypeError(`Expected tls_cert and tls_key together (a client certificate needs its key) but received only ${cert === undefined ? 'tls_key' : 'tls_cert'}`);
   const caCertificates = ca === undefined ? undefined : parseCertificates(ca, 'tls_ca').map((certificate) => certificate.raw);

@@ -20,12 +20,35 @@ export function vhostOptions(
   const through = proxy ? lwsProxyString(proxy.proxy, proxy.address) : '';
   const httpProxy = proxy?.proxy.kind === 'http' ? through : '';
   const socksProxy = proxy?.proxy.kind === 'socks5' ? through : '';
-  const base = { deflateOffer, httpProxy, socksProxy };
+  // None of the parts can hold a newline.
+  const key = `${deflateOffer}\n${secure ? tls.digest : 'plain'}\n${httpProxy}\n${socksProxy}`;
+  let options = known.get(key);
+  if (!options) {
+    options = describeVhost(key, { deflateOffer, tls }, secure, httpProxy, socksProxy);
+    known.set(key, options);
+  }
+  return options;
+}
+
+// The addon keeps each vhost for the life of the environment, so keeping
+// its description as long costs nothing more; every connection on the vhost
+// shares one object instead of building its own.
+const known = new Map<string, NativeVhostOptions>();
+
+function describeVhost(
+  key: string,
+  { deflateOffer, tls }: { deflateOffer: string; tls: TlsMaterial },
+  secure: boolean,
+  httpProxy: string,
+  socksProxy: string,
+): NativeVhostOptions {
   if (!secure)
-    return { ...base, key: JSON.stringify([deflateOffer, 'plain', httpProxy, socksProxy]), caCertificates: [], replaceSystemCa: false, systemCa: false, clientCertificate: undefined, clientKey: undefined };
+    return { key, deflateOffer, httpProxy, socksProxy, caCertificates: [], replaceSystemCa: false, systemCa: false, clientCertificate: undefined, clientKey: undefined };
   return {
-    ...base,
-    key: JSON.stringify([deflateOffer, tls.digest, httpProxy, socksProxy]),
+    key,
+    deflateOffer,
+    httpProxy,
+    socksProxy,
     // Without tls_ca: the system's store, plus Node's roots added to it.
     caCertificates: tls.caCertificates ?? nodeRootCertificates(),
     replaceSystemCa: tls.caCertificates !== undefined,

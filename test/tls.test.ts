@@ -246,4 +246,25 @@ describe('tls_cert and tls_key: a client certificate', () => {
     expect(attempt({ tls_cert: client.cert, tls_key: 'not a key' })).toThrow(/for tls_key but received a string of 9 characters \(not shown/);
     expect(attempt({ tls_cert: Buffer.concat([client.cert, other.cert]), tls_key: client.key })).toThrow(/for tls_cert/);
   });
+
+  // connect() keeps what it parsed of recent material: reuse must still
+  // tell every certificate and key apart, and check each new pairing.
+  test('material used before is reused only for the same certificate and key', async () => {
+    const port = await tlsServer(pki.leaf('localhost'), requireClientCertificate());
+    const first = pki.clientCert('first client');
+    const second = pki.clientCert('second client');
+    const as = (identity: { cert: Buffer; key: Buffer }, asText = false) =>
+      greeting(`wss://localhost:${port}/`, {
+        tls_ca: pki.ca.cert,
+        tls_cert: asText ? identity.cert.toString() : identity.cert,
+        tls_key: asText ? identity.key.toString() : identity.key,
+      });
+    await expect(as(first)).resolves.toBe('client first client');
+    await expect(as(second)).resolves.toBe('client second client');
+    await expect(as(first, true)).resolves.toBe('client first client');
+    await expect(as(first)).resolves.toBe('client first client');
+    expect(() => connect({ url: `wss://localhost:${port}/`, tls_ca: pki.ca.cert, tls_cert: first.cert, tls_key: second.key, on_ready: () => undefined })).toThrow(
+      /^Expected the private key of tls_cert for tls_key/,
+    );
+  });
 });

@@ -1,0 +1,99 @@
+// lws allocates every connection's receive buffer (the protocol's
+// rx_buffer_size, 128 KiB here so that one read can take 128 KiB) when the
+// connection opens, whether or not anything arrives. From the malloc heap,
+// each such block keeps at least its first page resident (malloc's header)
+// and costs an idle connection 4 KiB. Blocks this large are mapped here
+// instead, with no header: a page is resident only once lws writes to it,
+// and freeing returns the pages to the kernel at once.
+#include "lws_allocator.h"
+
+#include <libwebsockets.h>
+#include <malloc.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <unordered_map>
+
+namespace lwsnode {
+
+namespace {
+
+// Below this, malloc's heap is the better home.
+constexpr size_t kMapFrom = 64 * 1024;
+
+// Every lws context in the process (one per worker thread) shares the
+// allocator, so the registry of mapped blocks is locked.
+std::mutex mapped_mutex;
+std::unordered_map<void*, size_t>& Mapped() {
+  static auto* mapped = new std::unordered_map<void*, size_t>();  // never destroyed: lws may free at exit
+  return *mapped;
+}
+
+size_t PageSize() {
+  static const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  return page;
+}
+
+// The length of `block` if it is one of ours; 0 if it came from malloc.
+// Mapped blocks are page-aligned, so most malloc blocks need no lookup.
+size_t MappedLength(void* block) {
+  if (reinterpret_cast<uintptr_t>(block) % PageSize() != 0) return 0;
+  std::lock_guard<std::mutex> lock(mapped_mutex);
+  auto found = Mapped().find(block);
+  return found == Mapped().end() ? 0 : found->second;
+}
+
+void* Map(size_t size) {
+  size_t length = (size + PageSize() - 1) / PageSize() * PageSize();
+  void* block = mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (block == MAP_FAILED) return nullptr;
+  std::lock_guard<std::mutex> lock(mapped_mutex);
+  Mapped().emplace(block, length);
+  return block;
+}
+
+void Unmap(void* block, size_t length) {
+  {
+    std::lock_guard<std::mutex> lock(mapped_mutex);
+    Mapped().erase(block);
+  }
+  munmap(block, length);
+}
+
+// lws's one allocation entry point: realloc semantics, size 0 frees.
+void* Reallocate(void* block, size_t size, const char*) {
+  size_t mapped_length = block ? MappedLength(block) : 0;
+  if (!mapped_length && size < kMapFrom) {
+    if (size) return realloc(block, size);
+    free(block);
+    return nullptr;
+  }
+  void* moved = nullptr;
+  if (size) {
+    moved = size >= kMapFrom ? Map(size) : malloc(size);
+    if (!moved) return nullptr;  // as realloc: the old block stays valid
+  }
+  if (block) {
+    size_t old_size = mapped_length ? mapped_length : malloc_usable_size(block);
+    if (moved) std::memcpy(moved, block, std::min(old_size, size));
+    if (mapped_length)
+      Unmap(block, mapped_length);
+    else
+      free(block);
+  }
+  return moved;
+}
+
+}  // namespace
+
+void InstallLwsAllocator() {
+  static std::once_flag installed;
+  std::call_once(installed, [] { lws_set_allocator(Reallocate); });
+}
+
+}  // namespace lwsnode
