@@ -7,12 +7,12 @@
 #include <napi.h>
 
 #include <cstdint>
-#include <deque>
 #include <string>
 #include <vector>
 
 #include "deliverable.h"
 #include "frame_queue.h"
+#include "vector_queue.h"
 
 namespace lwsnode {
 
@@ -116,7 +116,7 @@ class Connection : public Napi::ObjectWrap<Connection>, public Deliverable {
   // built here (frames_); with it lws frames and deflates each message (tx_).
   FrameQueue frames_;
   bool flush_scheduled_ = false;
-  std::deque<Outgoing> tx_;
+  VectorQueue<Outgoing> tx_;
   size_t tx_bytes_ = 0;
   bool drain_watched_ = false;  // JS waits for tx_bytes_ <= drain_threshold_
   size_t drain_threshold_ = 0;

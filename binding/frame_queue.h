@@ -8,8 +8,9 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <vector>
+
+#include "vector_queue.h"
 
 namespace lwsnode {
 
@@ -61,7 +62,7 @@ class FrameQueue {
 
   std::vector<unsigned char> bytes_;
   size_t sent_ = 0;
-  std::deque<Boundary> frames_;
+  VectorQueue<Boundary> frames_;
   size_t pending_payload_ = 0;
   // Masking keys come from OpenSSL's CSPRNG, fetched a batch at a time.
   unsigned char keys_[256];
