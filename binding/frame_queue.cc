@@ -37,18 +37,27 @@ void CopyMasked(unsigned char* out, const unsigned char* in, size_t length, cons
 
 }  // namespace
 
+// Masking keys must be unpredictable (RFC 6455 5.3, 10.3): they come from
+// OpenSSL's generator. One RAND_bytes call costs as much as masking a few
+// KiB, so each thread draws 4 KiB of keys at a time for all its connections
+// (a pool per connection would cost every idle one its size).
 void FrameQueue::FillMaskingKey(unsigned char key[4]) {
-  if (keys_left_ < 4) {
-    if (RAND_bytes(keys_, sizeof keys_) != 1) {
-      // OpenSSL's generator failing is all but impossible; the key must
-      // still be unpredictable (RFC 6455 5.3).
+  struct KeyPool {
+    unsigned char bytes[4096];
+    size_t left = 0;
+  };
+  thread_local KeyPool pool;
+  if (pool.left < 4) {
+    if (RAND_bytes(pool.bytes, sizeof pool.bytes) != 1) {
+      // OpenSSL's generator failing is all but impossible; the keys must
+      // still be unpredictable.
       std::random_device device;
-      for (unsigned char& byte : keys_) byte = static_cast<unsigned char>(device());
+      for (unsigned char& byte : pool.bytes) byte = static_cast<unsigned char>(device());
     }
-    keys_left_ = sizeof keys_;
+    pool.left = sizeof pool.bytes;
   }
-  keys_left_ -= 4;
-  std::memcpy(key, keys_ + keys_left_, 4);
+  pool.left -= 4;
+  std::memcpy(key, pool.bytes + pool.left, 4);
 }
 
 unsigned char* FrameQueue::Open(Opcode opcode, size_t length, size_t scratch) {

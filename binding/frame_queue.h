@@ -58,15 +58,13 @@ class FrameQueue {
   void Seal(unsigned char* payload, size_t length);
   // The frame just written ends the queue: remember where, for Consume().
   void Record(size_t payload);
-  void FillMaskingKey(unsigned char key[4]);
+  static void FillMaskingKey(unsigned char key[4]);
 
   std::vector<unsigned char> bytes_;
   size_t sent_ = 0;
   VectorQueue<Boundary> frames_;
   size_t pending_payload_ = 0;
   // Masking keys come from OpenSSL's CSPRNG, fetched a batch at a time.
-  unsigned char keys_[256];
-  size_t keys_left_ = 0;
 };
 
 }  // namespace lwsnode
