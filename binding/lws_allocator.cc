@@ -2,13 +2,14 @@
 // rx_buffer_size, 128 KiB here so that one read can take 128 KiB) when the
 // connection opens, whether or not anything arrives. From the malloc heap,
 // each such block keeps at least its first page resident (malloc's header)
-// and costs an idle connection 4 KiB. Blocks this large are mapped here
-// instead, with no header: a page is resident only once lws writes to it,
-// and freeing returns the pages to the kernel at once.
+// and costs an idle connection 4 KiB. That buffer is mapped here instead,
+// with no header: a page is resident only once lws writes to it, and
+// freeing returns the pages to the kernel at once. Every other allocation
+// goes to malloc: lws also allocates large short-lived blocks (leftover
+// input, for one), and a map and unmap for each would cost more than it saves.
 #include "lws_allocator.h"
 
 #include <libwebsockets.h>
-#include <malloc.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -23,8 +24,10 @@ namespace lwsnode {
 
 namespace {
 
-// Below this, malloc's heap is the better home.
-constexpr size_t kMapFrom = 64 * 1024;
+// lws names each allocation; this is the receive buffer's name (client-ws.c).
+// Were it to change, the buffer would simply come from malloc again.
+constexpr const char kReceiveBuffer[] = "client frame buffer";
+constexpr size_t kMapFrom = 64 * 1024;  // a smaller buffer is as well off in the heap
 
 // Every lws context in the process (one per worker thread) shares the
 // allocator, so the registry of mapped blocks is locked.
@@ -66,26 +69,22 @@ void Unmap(void* block, size_t length) {
 }
 
 // lws's one allocation entry point: realloc semantics, size 0 frees.
-void* Reallocate(void* block, size_t size, const char*) {
+void* Reallocate(void* block, size_t size, const char* reason) {
+  if (!block && size >= kMapFrom && reason && std::strcmp(reason, kReceiveBuffer) == 0) return Map(size);
   size_t mapped_length = block ? MappedLength(block) : 0;
-  if (!mapped_length && size < kMapFrom) {
+  if (!mapped_length) {
     if (size) return realloc(block, size);
     free(block);
     return nullptr;
   }
+  // One of ours, resized or freed: the rest of its life is malloc's.
   void* moved = nullptr;
   if (size) {
-    moved = size >= kMapFrom ? Map(size) : malloc(size);
+    moved = malloc(size);
     if (!moved) return nullptr;  // as realloc: the old block stays valid
+    std::memcpy(moved, block, std::min(mapped_length, size));
   }
-  if (block) {
-    size_t old_size = mapped_length ? mapped_length : malloc_usable_size(block);
-    if (moved) std::memcpy(moved, block, std::min(old_size, size));
-    if (mapped_length)
-      Unmap(block, mapped_length);
-    else
-      free(block);
-  }
+  Unmap(block, mapped_length);
   return moved;
 }
 
