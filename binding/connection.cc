@@ -23,8 +23,8 @@ constexpr auto kWriteClose = static_cast<lws_write_protocol>(4);
 
 // lws reads at most the smaller of this and the context's service buffer
 // per readable event, and hands payload to us in pieces of this size. It is
-// allocated per connection but only touched as data arrives: at 128 KiB
-// glibc maps it on its own, so an idle connection keeps it out of RSS.
+// allocated per connection; lws_allocator.cc maps it so that an idle
+// connection keeps it out of RSS.
 constexpr size_t kReceiveBufferSize = 128 * 1024;
 
 // lws writes at most this much per send() and keeps the rest in a buffer of
@@ -595,7 +595,7 @@ Napi::Value Connection::SendBinary(const Napi::CallbackInfo& info) {
 
 // close(code, reason): code 1005 sends a close frame without a status.
 Napi::Value Connection::Close(const Napi::CallbackInfo& info) {
-  if (!wsi_ || close_requested_ || finished_) return Napi::Boolean::New(info.Env(), false);
+  if (!CanSend()) return Napi::Boolean::New(info.Env(), false);
   std::string reason = info[1].As<Napi::String>().Utf8Value();
   reason.resize(std::min<size_t>(reason.size(), 123));  // JS already cut it
   RequestClose(static_cast<uint16_t>(info[0].As<Napi::Number>().Uint32Value()), std::move(reason));

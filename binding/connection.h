@@ -118,7 +118,7 @@ class Connection : public Napi::ObjectWrap<Connection>, public Deliverable {
   bool flush_scheduled_ = false;
   VectorQueue<Outgoing> tx_;
   size_t tx_bytes_ = 0;
-  bool drain_watched_ = false;  // JS waits for tx_bytes_ <= drain_threshold_
+  bool drain_watched_ = false;  // JS waits for BufferedAmount() <= drain_threshold_
   size_t drain_threshold_ = 0;
   bool deflate_ = false;            // permessage-deflate negotiated
   bool deflate_in_flight_ = false;  // lws still deflates from tx_.front()

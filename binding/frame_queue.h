@@ -64,7 +64,6 @@ class FrameQueue {
   size_t sent_ = 0;
   VectorQueue<Boundary> frames_;
   size_t pending_payload_ = 0;
-  // Masking keys come from OpenSSL's CSPRNG, fetched a batch at a time.
 };
 
 }  // namespace lwsnode

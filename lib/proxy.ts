@@ -3,6 +3,7 @@
  * that lws connects through. The proxy's own name is resolved in Node, like
  * every name; the WebSocket host is resolved by the proxy.
  */
+import { bareHostname } from './url';
 import { invalidSecret, invalidType } from './validation';
 
 export interface Proxy {
@@ -39,7 +40,7 @@ export function parseProxy(value: unknown): Proxy | undefined {
   if (user.includes(':')) throw invalidType('a proxy user name without ":"', 'proxy', display);
   const credentials = user || password ? `${user}:${password}` : '';
   if (credentials.length > MAX_CREDENTIALS) throw invalidType(`proxy credentials of at most ${MAX_CREDENTIALS} characters`, 'proxy', display);
-  const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  const hostname = bareHostname(url);
   if (!hostname) throw invalidType(`${EXPECTED}, with a host`, 'proxy', display);
   return { kind, hostname, port: url.port ? Number(url.port) : DEFAULT_PORTS[kind], credentials, display };
 }

@@ -36,7 +36,7 @@ export function parseUrl(value: unknown): Target {
   const secure = url.protocol === 'wss:';
   // URL leaves out a port equal to the scheme's default.
   const port = url.port ? Number(url.port) : secure ? 443 : 80;
-  const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  const hostname = bareHostname(url);
   if (!hostname) throw invalidType('a URL with a host', 'url', value);
   return {
     secure,
@@ -45,6 +45,11 @@ export function parseUrl(value: unknown): Target {
     hostHeader: url.port ? `${url.hostname}:${url.port}` : url.hostname,
     path: `${url.pathname || '/'}${url.search}`,
   };
+}
+
+/** The URL's host name as a resolver takes it: an IPv6 address without its brackets. */
+export function bareHostname(url: URL): string {
+  return url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
 }
 
 /**

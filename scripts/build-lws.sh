@@ -3,7 +3,7 @@
 # library with what a WebSocket client needs, installs it under
 # deps/.build/install and prints that prefix.
 #
-# lws is built from a copy of the fetched source with our protocol fixes
+# lws is built from a copy of the fetched source with our fixes
 # applied (scripts/lws-fixes.py). A second run reuses the installed library:
 # the stamp records the source path, the fixes' hash and the options, so
 # changing any of them rebuilds.

@@ -6,14 +6,15 @@ by dropping the socket without a close frame, where RFC 6455 7.1.7 asks the
 client to send one (1002 Protocol Error, 1007 for a close reason that is not
 UTF-8), and it lets a server set RSV bits that permessage-deflate leaves
 undefined (RFC 7692 6.1). A long text frame with invalid UTF-8 early in it
-overflows the receive buffer (found by test/fuzz.test.ts). And when lws fails a connection with a close code,
-it masks that code in place as it sends it, so a client cannot read it back:
-lws_close_reason() is made to tell the protocol callback (LWS_CALLBACK_USER)
-the payload it prepared. And the TLS client checks an IPv6 literal host
-against the name "[" instead of the address. One fix is for speed: lws keeps its
-timers in a sorted list and walks it from the head on every insert, though
-nearly every new deadline is the latest; with thousands of connections that
-walk took a fifth of the time to open them.
+overflows the receive buffer (found by test/fuzz.test.ts). When lws fails a
+connection with a close code, it masks that code in place as it sends it,
+so a client cannot read it back: lws_close_reason() is made to tell the
+protocol callback (LWS_CALLBACK_USER) the payload it prepared. The TLS
+client checks an IPv6 literal host against the name "[" instead of the
+address. One fix is for speed: lws keeps its timers in a sorted list and
+walks it from the head on every insert, though nearly every new deadline is
+the latest; with thousands of connections that walk took a fifth of the
+time to open them.
 
 Each fix names its spot by a line of lws that occurs there exactly once, and
 adds one statement of ours (marked lws-node); the script stops if an anchor
