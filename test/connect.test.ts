@@ -5,56 +5,18 @@
  */
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
-import type { ServerOptions, WebSocket } from 'ws';
-import { connect, ConnectionFailed, WebSocketClose, type CloseResult, type Courier } from '../lib';
-import { rejectionOf, startClient, type Client, type Message } from './helpers/client';
-import { echo, startPythonServer, startWsServer, type PythonServer, type WsServer } from './helpers/servers';
-import { closeSeen, DIST, freePort, nextMessage, seededBytes, seededText, spawnNode, type NodeChild } from './helpers/tools';
+import type { WebSocket } from 'ws';
+import { connect, ConnectionFailed, WebSocketClose, type Courier } from '../lib';
+import { echoOnce, rejectionOf, startClient, type Client } from './helpers/client';
+import { nodeChild, pythonServer, runCleanups, worker, wsServer } from './helpers/per_test';
+import { echo } from './helpers/servers';
+import { closeSeen, DIST, freePort, nextMessage, seededBytes, seededText } from './helpers/tools';
 
 // ---------------------------------------------------------------------------
 // Cleanup: every server, child and worker a test starts is ended after it,
 // pass or fail, so one failure does not leak into the next test.
 
-const cleanups: Array<() => unknown> = [];
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function wsServer(onConnection?: (socket: WebSocket) => void, options: ServerOptions = {}): Promise<WsServer> {
-  const server = await startWsServer(onConnection, options);
-  cleanups.push(() => server.close());
-  return server;
-}
-
-async function pythonServer(mode: string): Promise<PythonServer> {
-  const server = await startPythonServer(mode);
-  cleanups.push(() => server.close());
-  return server;
-}
-
-function nodeChild(script: string, args: string[]): NodeChild {
-  const child = spawnNode(script, args);
-  cleanups.push(() => child.kill());
-  return child;
-}
-
-function worker(script: string, workerData: unknown): Worker {
-  const thread = new Worker(script, { eval: true, workerData });
-  cleanups.push(() => thread.terminate());
-  return thread;
-}
-
-/** Sends one message, awaits its echo, closes with 1000. */
-async function echoOnce(url: string, message: string | Uint8Array): Promise<{ reply: Message; result: CloseResult }> {
-  const client = startClient(url);
-  const courier = await client.ready;
-  if (typeof message === 'string') courier.send_text(message);
-  else courier.send_binary(message);
-  const reply = await client.next();
-  courier.close(1000, 'echoed');
-  return { reply, result: await client.done };
-}
+afterEach(runCleanups);
 
 // ---------------------------------------------------------------------------
 

@@ -5,8 +5,10 @@
  * count of event-loop turns (test/helpers/turns.ts).
  */
 import type { WebSocket } from 'ws';
-import { connect, ConnectionFailed, Logger, LLL_ERR, LLL_WARN, type CloseResult, type Courier, type PauseHandle } from '../lib';
-import { echo, startNotFoundServer, startWsServer, type NotFoundServer, type WsServer } from './helpers/servers';
+import { connect, ConnectionFailed, Logger, LLL_ERR, LLL_WARN, type Courier, type PauseHandle } from '../lib';
+import { openClient, rejectionOf } from './helpers/client';
+import { notFoundServer, runCleanups, wsServer } from './helpers/per_test';
+import { echo } from './helpers/servers';
 import { closeSeen, nextMessage, seededText } from './helpers/tools';
 import { turn, turns, turnsUntil } from './helpers/turns';
 
@@ -19,25 +21,10 @@ import { turn, turns, turnsUntil } from './helpers/turns';
 // ---------------------------------------------------------------------------
 // Cleanup: servers are closed and spies restored after every test, pass or fail.
 
-const cleanups: Array<() => unknown> = [];
-
 afterEach(async () => {
   jest.restoreAllMocks();
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  await runCleanups();
 });
-
-async function wsServer(onConnection?: (socket: WebSocket) => void): Promise<WsServer> {
-  const server = await startWsServer(onConnection);
-  cleanups.push(() => server.close());
-  return server;
-}
-
-/** A server answering every upgrade 404, closed after the test. */
-async function notFoundServer(): Promise<NotFoundServer> {
-  const server = await startNotFoundServer();
-  cleanups.push(() => server.close());
-  return server;
-}
 
 /** Replaces process.emitWarning with a spy that records and prints nothing. */
 function spyOnWarnings(): { warnings(code: string): string[] } {
@@ -51,16 +38,6 @@ function spyOnWarnings(): { warnings(code: string): string[] } {
   };
 }
 
-/** The error a promise rejected with; throws if it resolved. */
-function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    (value) => {
-      throw new Error(`expected a rejection, but it resolved with ${JSON.stringify(value)}`);
-    },
-    (error: unknown) => error,
-  );
-}
-
 /** A promise with its resolve function, for "this listener ran". */
 function signal<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
   let resolve!: (value: T) => void;
@@ -69,18 +46,7 @@ function signal<T = void>(): { promise: Promise<T>; resolve: (value: T) => void 
 }
 
 /** connect() with `setup` as on_ready; `ready` resolves with the Courier. */
-function open(url: string, setup: (courier: Courier) => void = () => {}): { ready: Promise<Courier>; done: Promise<CloseResult> } {
-  const ready = signal<Courier>();
-  const done = connect({
-    url,
-    on_ready(courier) {
-      setup(courier);
-      ready.resolve(courier);
-    },
-  });
-  // A connection that ends before on_ready must not leave `ready` hanging.
-  return { ready: Promise.race([ready.promise, done.then(() => Promise.reject(new Error('closed before on_ready')))]), done };
-}
+const open = (url: string, setup?: (courier: Courier) => void) => openClient(url, {}, setup);
 
 /** Sends from the server side and resolves once the bytes are in the kernel. */
 function serverSend(socket: WebSocket, data: string | Buffer): Promise<void> {

@@ -15,48 +15,19 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import net, { type AddressInfo } from 'node:net';
-import type { ServerOptions, WebSocket } from 'ws';
 import { connect, ConnectionFailed, WebSocketClose, type CloseResult } from '../lib';
 import { openClient as open, rejectionOf, startClient } from './helpers/client';
-import { closePayload, frame, OP, startRawServer, type RawServer, type RawServerOptions } from './helpers/raw_server';
-import { startRelay, type Relay } from './helpers/relay';
-import { echo, startWsServer, type WsServer } from './helpers/servers';
-import { closeSeen, spawnNode, type NodeChild } from './helpers/tools';
+import { nodeChild, onCleanup, rawServer, relay, runCleanups, wsServer } from './helpers/per_test';
+import { closePayload, frame, OP } from './helpers/raw_server';
+import { echo } from './helpers/servers';
+import { closeSeen } from './helpers/tools';
 import { turns } from './helpers/turns';
 
 // ---------------------------------------------------------------------------
 // Cleanup: every server, relay and child a test starts is ended after it,
 // pass or fail.
 
-const cleanups: Array<() => unknown> = [];
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function wsServer(onConnection?: (socket: WebSocket) => void, options: Omit<ServerOptions, 'port' | 'host'> = {}): Promise<WsServer> {
-  const server = await startWsServer(onConnection, options);
-  cleanups.push(() => server.close());
-  return server;
-}
-
-async function rawServer(options?: RawServerOptions): Promise<RawServer> {
-  const server = await startRawServer(options);
-  cleanups.push(() => server.close());
-  return server;
-}
-
-async function relay(targetPort: number): Promise<Relay> {
-  const started = await startRelay(targetPort);
-  cleanups.push(() => started.close());
-  return started;
-}
-
-function nodeChild(script: string, args: string[], nodeOptions: string[] = []): NodeChild {
-  const child = spawnNode(script, args, nodeOptions.length ? { NODE_OPTIONS: nodeOptions.join(' ') } : {});
-  cleanups.push(() => child.kill());
-  return child;
-}
+afterEach(runCleanups);
 
 /** A plain TCP server; `onSocket` decides what each accepted socket gets. */
 async function tcpServer(onSocket: (socket: net.Socket) => void): Promise<{ port: number; url: string; sockets: net.Socket[] }> {
@@ -68,7 +39,7 @@ async function tcpServer(onSocket: (socket: net.Socket) => void): Promise<{ port
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
-  cleanups.push(
+  onCleanup(
     () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();

@@ -43,6 +43,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { deflateRawSync, constants as zlibConstants } from 'node:zlib';
+import { onCleanup, runCleanups } from './helpers/per_test';
 import { startRawServer, switchingProtocols, type RawPeer, type RawServer } from './helpers/raw_server';
 import { spawnNode, type NodeChild } from './helpers/tools';
 
@@ -781,9 +782,8 @@ function problemsWith(fuzzCase: FuzzCase, outcome: Outcome, port: number): strin
 
 // ---------------------------------------------------------------------------
 
-const cleanups: Array<() => unknown> = [];
 afterAll(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  await runCleanups();
 });
 
 const indices = ONLY_CASE === undefined ? Array.from({ length: CASE_COUNT }, (_, i) => i) : [ONLY_CASE];
@@ -809,7 +809,7 @@ async function runChild(url: string, plans: ClientPlan[], concurrency: number, d
         `require('node:child_process').spawnSync(${JSON.stringify(CHILD_PREFIX[0])}, ${JSON.stringify([...CHILD_PREFIX.slice(1), process.execPath, '-e', CHILD, input])}, { stdio: 'inherit' }).status === 0 || process.exit(1)`,
       )
     : spawnNode(CHILD, [input]);
-  cleanups.push(() => child.kill());
+  onCleanup(() => child.kill());
   const exit = await child.exited;
   const started = new Set<number>();
   const outcomes = new Map<number, Outcome>();
@@ -858,7 +858,7 @@ describe(`fuzz: ${indices.length} seeded cases (FUZZ_SEED=${SEED})`, () => {
       echoClose: false,
       respond: (request) => switchingProtocols(request, caseOf(request.path)?.client.deflate ? { extensions: 'permessage-deflate' } : {}),
     });
-    cleanups.push(() => server.close());
+    onCleanup(() => server.close());
     const serverErrors: string[] = [];
     let serving = true;
     void (async () => {
@@ -874,7 +874,7 @@ describe(`fuzz: ${indices.length} seeded cases (FUZZ_SEED=${SEED})`, () => {
       }
     })();
     const dir = mkdtempSync(path.join(os.tmpdir(), 'lws-fuzz-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    onCleanup(() => rmSync(dir, { recursive: true, force: true }));
 
     const run = await runChild(server.url, cases.map((fuzzCase) => fuzzCase.client), CONCURRENCY, dir);
     const failures: string[] = [...run.complaints];

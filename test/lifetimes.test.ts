@@ -12,30 +12,20 @@
 import { once } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import net from 'node:net';
-import { Worker } from 'node:worker_threads';
-import { WebSocketServer, type ServerOptions, type WebSocket } from 'ws';
-import { connect, ConnectionFailed, WebSocketClose, type CloseResult, type Courier } from '../lib';
-import { openClient as open, rejectionOf, startClient, type Message } from './helpers/client';
-import { closePayload, frame, OP, startRawServer, type RawServer } from './helpers/raw_server';
-import { echo, startNotFoundServer, startWsServer, type NotFoundServer, type WsServer } from './helpers/servers';
-import { closeSeen, DIST, nextMessage, spawnNode, type NodeChild } from './helpers/tools';
+import type { ServerOptions, WebSocket } from 'ws';
+import { connect, ConnectionFailed, WebSocketClose } from '../lib';
+import { echoOnce, openClient as open, rejectionOf, startClient } from './helpers/client';
+import { nodeChild, notFoundServer, onCleanup, rawServer, runCleanups, worker, wsServer } from './helpers/per_test';
+import { closePayload, frame, OP } from './helpers/raw_server';
+import { echo } from './helpers/servers';
+import { closeSeen, DIST, nextMessage } from './helpers/tools';
 import { turns, turnsUntil } from './helpers/turns';
 
 // ---------------------------------------------------------------------------
 // Cleanup: every server, child and worker a test starts is ended after it,
 // pass or fail.
 
-const cleanups: Array<() => unknown> = [];
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function wsServer(onConnection?: (socket: WebSocket) => void, options: Omit<ServerOptions, 'port' | 'host'> = {}): Promise<WsServer> {
-  const server = await startWsServer(onConnection, options);
-  cleanups.push(() => server.close());
-  return server;
-}
+afterEach(runCleanups);
 
 /** A `ws` server whose handler also gets the request (its path picks the behaviour). */
 async function routedServer(onConnection: (socket: WebSocket, req: IncomingMessage) => void, options: Omit<ServerOptions, 'port' | 'host'> = {}) {
@@ -47,41 +37,6 @@ async function routedServer(onConnection: (socket: WebSocket, req: IncomingMessa
   return server;
 }
 
-async function rawServer(): Promise<RawServer> {
-  const server = await startRawServer();
-  cleanups.push(() => server.close());
-  return server;
-}
-
-function nodeChild(script: string, args: string[], nodeOptions: string[] = []): NodeChild {
-  const child = spawnNode(script, args, nodeOptions.length ? { NODE_OPTIONS: nodeOptions.join(' ') } : {});
-  cleanups.push(() => child.kill());
-  return child;
-}
-
-function worker(script: string, workerData: unknown): Worker {
-  const thread = new Worker(script, { eval: true, workerData });
-  cleanups.push(() => thread.terminate());
-  return thread;
-}
-
-/** A server answering every upgrade 404, closed after the test. */
-async function notFoundServer(): Promise<NotFoundServer> {
-  const server = await startNotFoundServer();
-  cleanups.push(() => server.close());
-  return server;
-}
-
-
-/** Sends one message, awaits its echo, closes with 1000: this process's addon still works. */
-async function echoOnce(url: string, message: string): Promise<{ reply: Message; result: CloseResult }> {
-  const client = startClient(url);
-  const courier = await client.ready;
-  courier.send_text(message);
-  const reply = await client.next();
-  courier.close(1000, 'echoed');
-  return { reply, result: await client.done };
-}
 
 function expectClosedError(run: () => unknown, pattern: RegExp): void {
   let thrown: unknown;
@@ -357,7 +312,7 @@ describe('a pause handle that is never resumed', () => {
     const courier = await ready;
     const handle = courier.pause();
     // Should this test fail, the client must not stay paused on a dead socket.
-    cleanups.push(() => handle.resume());
+    onCleanup(() => handle.resume());
     await turns(2);
 
     peer.send(frame({ opcode: OP.CLOSE, payload: closePayload(1000, 'server leaving') }));
@@ -378,7 +333,7 @@ describe('a pause handle that is never resumed', () => {
     const courier = await ready;
     const socket = await connection;
     const handle = courier.pause();
-    cleanups.push(() => handle.resume());
+    onCleanup(() => handle.resume());
     await turns(2);
 
     (socket as unknown as { _socket: net.Socket })._socket.resetAndDestroy();
@@ -515,34 +470,36 @@ describe('worker threads terminated with connections busy', () => {
     return { server, thread, report: report as { state: string; buffered?: number; extensions?: string }, socket, seen, received };
   }
 
-  test('while a 16 MiB message is being sent: the worker ends, the server sees the socket go, the parent carries on', async () => {
-    const { server, thread, report, seen, received } = await terminateBusy('sending', { perMessageDeflate: false });
-    expect(report).toMatchObject({ state: 'sending', buffered: 16 * MiB });
-
+  /**
+   * Terminates the worker: the server sees its socket go (1001 or 1006),
+   * every message it received is whole, and this process's addon still works.
+   */
+  async function expectTerminatedCleanly({ server, thread, seen, received }: Awaited<ReturnType<typeof terminateBusy>>) {
     expect(await thread.terminate()).toBe(1);
     const [code] = await seen;
     expect([1001, 1006]).toContain(code);
     // Either the whole message arrived or none of it (never a truncated one).
     expect(received.every((length) => length === 16 * MiB)).toBe(true);
     expect(await echoOnce(server.url, 'parent still fine')).toEqual({ reply: 'parent still fine', result: [1000, 'echoed'] });
+  }
+
+  test('while a 16 MiB message is being sent: the worker ends, the server sees the socket go, the parent carries on', async () => {
+    const run = await terminateBusy('sending', { perMessageDeflate: false });
+    expect(run.report).toMatchObject({ state: 'sending', buffered: 16 * MiB });
+    await expectTerminatedCleanly(run);
   });
 
   test('while a 16 MiB message is being deflated and sent: the same', async () => {
-    const { server, thread, report, seen, received } = await terminateBusy('sending-deflate', { perMessageDeflate: true, maxFragments: 0 });
-    expect(report.state).toBe('sending');
-    expect(report.extensions).toMatch(/^permessage-deflate/);
-
-    expect(await thread.terminate()).toBe(1);
-
-    const [code] = await seen;
-    expect([1001, 1006]).toContain(code);
-    expect(received.every((length) => length === 16 * MiB)).toBe(true);
-    expect(await echoOnce(server.url, 'parent still fine')).toEqual({ reply: 'parent still fine', result: [1000, 'echoed'] });
+    const run = await terminateBusy('sending-deflate', { perMessageDeflate: true, maxFragments: 0 });
+    expect(run.report.state).toBe('sending');
+    expect(run.report.extensions).toMatch(/^permessage-deflate/);
+    await expectTerminatedCleanly(run);
   });
 
   test('while paused with the server pushing data at it: the same', async () => {
     let sent = 0;
-    const { server, thread, report, socket, seen } = await terminateBusy('paused', { perMessageDeflate: false });
+    const run = await terminateBusy('paused', { perMessageDeflate: false });
+    const { report, socket } = run;
     expect(report.state).toBe('paused');
     // Fill the path until TCP pushes back: the worker is not reading.
     const pump = () => {
@@ -552,12 +509,7 @@ describe('worker threads terminated with connections busy', () => {
     };
     pump();
     await turnsUntil(() => socket.bufferedAmount > 0 && sent > 4, 100_000, 'the server being held back by the paused worker');
-
-    expect(await thread.terminate()).toBe(1);
-
-    const [code] = await seen;
-    expect([1001, 1006]).toContain(code);
-    expect(await echoOnce(server.url, 'parent still fine')).toEqual({ reply: 'parent still fine', result: [1000, 'echoed'] });
+    await expectTerminatedCleanly(run);
   });
 
   test('process.exit(0) inside a listener ends only the worker, with code 0', async () => {

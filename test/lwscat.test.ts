@@ -13,6 +13,7 @@ import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { makeCertificate } from './helpers/certificates';
+import { onCleanup, runCleanups } from './helpers/per_test';
 import { echo } from './helpers/servers';
 import { freePort, seededBytes } from './helpers/tools';
 import { startUpgradeServer, type UpgradeServer, type UpgradeServerOptions } from './helpers/upgrade_server';
@@ -22,15 +23,11 @@ const BIN = path.resolve(__dirname, '..', 'bin', 'lwscat.js');
 // ---------------------------------------------------------------------------
 // Cleanup: servers and children a test starts are ended after it, pass or fail.
 
-const cleanups: Array<() => unknown> = [];
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+afterEach(runCleanups);
 
 async function server(options: UpgradeServerOptions = {}): Promise<UpgradeServer> {
   const started = await startUpgradeServer(options);
-  cleanups.push(() => started.close());
+  onCleanup(() => started.close());
   return started;
 }
 
@@ -58,7 +55,7 @@ interface Lwscat {
 
 function lwscat(args: string[]): Lwscat {
   const child = spawn(process.execPath, [BIN, ...args], { stdio: 'pipe' });
-  cleanups.push(() => {
+  onCleanup(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
   const out: Buffer[] = [];
@@ -392,10 +389,10 @@ describe('endings and exit statuses', () => {
 
   test('SIGINT before the handshake completes: exit 130 at once', async () => {
     // A TCP server that accepts and never answers the upgrade request.
-    const silent = net.createServer((socket) => cleanups.push(() => socket.destroy()));
+    const silent = net.createServer((socket) => onCleanup(() => socket.destroy()));
     silent.listen(0, '127.0.0.1');
     await once(silent, 'listening');
-    cleanups.push(() => new Promise((resolve) => silent.close(resolve)));
+    onCleanup(() => new Promise((resolve) => silent.close(resolve)));
     const cat = lwscat(['-v', `ws://127.0.0.1:${(silent.address() as AddressInfo).port}/`]);
     await cat.untilStderr(/connecting to/);
 

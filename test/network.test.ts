@@ -12,13 +12,10 @@ import path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { connect, ConnectionFailed, WebSocketClose } from '../lib';
 import { rejectionOf, startClient } from './helpers/client';
+import { onCleanup, runCleanups } from './helpers/per_test';
 import { closeSeen, spawnNode } from './helpers/tools';
 
-const cleanups: Array<() => unknown> = [];
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+afterEach(runCleanups);
 
 /** A `ws` server on an http server listening where `listen` says; each client is told its Host and path. */
 async function serverOn(...listen: [port: number, host: string] | [socketPath: string]) {
@@ -27,7 +24,7 @@ async function serverOn(...listen: [port: number, host: string] | [socketPath: s
   wss.on('connection', (socket, request) => socket.send(`${request.headers.host} ${request.url}`));
   server.listen(...(listen as [number, string]));
   await once(server, 'listening');
-  cleanups.push(
+  onCleanup(
     () =>
       new Promise<void>((resolve) => {
         for (const client of wss.clients) client.terminate();
@@ -56,7 +53,7 @@ describe('ws+unix: URLs', () => {
   let directory: string;
   beforeEach(() => {
     directory = mkdtempSync(path.join(os.tmpdir(), 'lws-unix-'));
-    cleanups.push(() => rmSync(directory, { recursive: true, force: true }));
+    onCleanup(() => rmSync(directory, { recursive: true, force: true }));
   });
 
   test('ws+unix:/path/to/socket:/request/path?query reaches the server on that socket', async () => {
@@ -95,9 +92,9 @@ describe('connect_timeout', () => {
     silent.listen(0, '127.0.0.1');
     await once(silent, 'listening');
     const accepted = once(silent, 'connection');
-    cleanups.push(() => new Promise((resolve) => silent.close(resolve)));
+    onCleanup(() => new Promise((resolve) => silent.close(resolve)));
     // The server's sockets are held open: only the timeout can end this.
-    silent.on('connection', (socket: net.Socket) => cleanups.push(() => socket.destroy()));
+    silent.on('connection', (socket: net.Socket) => onCleanup(() => socket.destroy()));
     const { port } = silent.address() as AddressInfo;
     const started = process.hrtime.bigint();
 
@@ -167,7 +164,7 @@ test('the http_proxy and socks_proxy environment variables are not used: only th
   const trap = net.createServer((socket) => socket.destroy());
   trap.listen(0, '127.0.0.1');
   await once(trap, 'listening');
-  cleanups.push(() => new Promise((resolve) => trap.close(resolve)));
+  onCleanup(() => new Promise((resolve) => trap.close(resolve)));
   const trapUrl = `127.0.0.1:${(trap.address() as AddressInfo).port}`;
 
   const child = spawnNode(
@@ -177,7 +174,7 @@ test('the http_proxy and socks_proxy environment variables are not used: only th
     [`ws://127.0.0.1:${port}/direct`],
     { http_proxy: `http://${trapUrl}`, socks_proxy: trapUrl },
   );
-  cleanups.push(() => child.kill());
+  onCleanup(() => child.kill());
 
   await expect(child.waitForLine((line) => line.startsWith('closed') || line.startsWith('failed'))).resolves.toBe('closed 1000');
   expect(child.lines[0]).toBe(`127.0.0.1:${port} /direct`);
@@ -190,7 +187,7 @@ describe('signal', () => {
     await once(silent, 'listening');
     const sockets: net.Socket[] = [];
     silent.on('connection', (socket: net.Socket) => sockets.push(socket));
-    cleanups.push(() => {
+    onCleanup(() => {
       for (const socket of sockets) socket.destroy();
       return new Promise((resolve) => silent.close(resolve));
     });
@@ -221,7 +218,7 @@ describe('signal', () => {
 
     // A probe connected now is the first connection the server sees.
     const probe = net.connect(port, '127.0.0.1');
-    cleanups.push(() => probe.destroy());
+    onCleanup(() => probe.destroy());
     await once(probe, 'connect');
     const first = await accepted;
     expect(first.remotePort).toBe(probe.localPort);

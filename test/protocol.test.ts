@@ -14,6 +14,7 @@
  */
 import { deflateRawSync, constants as zlibConstants } from 'node:zlib';
 import { connect, ConnectionFailed, WebSocketClose, type CloseResult, type ConnectOptions, type Courier } from '../lib';
+import { rawServer, runCleanups } from './helpers/per_test';
 import {
   acceptFor,
   closePayload,
@@ -23,7 +24,6 @@ import {
   RSV1,
   RSV2,
   RSV3,
-  startRawServer,
   switchingProtocols,
   type ClientClose,
   type FrameSpec,
@@ -37,17 +37,7 @@ import { seededBytes } from './helpers/tools';
 // ---------------------------------------------------------------------------
 // Cleanup: every server a test starts is closed after it, pass or fail.
 
-const cleanups: Array<() => unknown> = [];
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function rawServer(options?: RawServerOptions): Promise<RawServer> {
-  const server = await startRawServer(options);
-  cleanups.push(() => server.close());
-  return server;
-}
+afterEach(runCleanups);
 
 // ---------------------------------------------------------------------------
 // An open connection: the raw server's side and the client's.

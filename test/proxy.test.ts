@@ -9,17 +9,14 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
-import { connect, ConnectionFailed, type ConnectOptions } from '../lib';
-import { rejectionOf } from './helpers/client';
+import { connect, ConnectionFailed } from '../lib';
+import { greeting, rejectionOf } from './helpers/client';
+import { onCleanup, runCleanups } from './helpers/per_test';
 import { makePki } from './helpers/pki';
 import { startHttpProxy } from './helpers/proxy';
 import { startSocks5Server } from './helpers/socks5';
 
-const cleanups: Array<() => unknown> = [];
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+afterEach(runCleanups);
 
 /** A ws (or wss) server on 127.0.0.1 that greets each client with the Host header it sent. */
 async function greetingServer(tls?: https.ServerOptions): Promise<number> {
@@ -27,7 +24,7 @@ async function greetingServer(tls?: https.ServerOptions): Promise<number> {
   new WebSocketServer({ server }).on('connection', (socket, request) => socket.send(`hello ${request.headers.host}`));
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
-  cleanups.push(
+  onCleanup(
     () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -37,27 +34,11 @@ async function greetingServer(tls?: https.ServerOptions): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
-async function greeting(url: string, options: Omit<ConnectOptions, 'url' | 'on_ready'>): Promise<string> {
-  let first = '';
-  await expect(
-    connect({
-      ...options,
-      url,
-      on_ready: (courier) =>
-        courier.on_text((c, text) => {
-          first = text;
-          void c.close(1000);
-        }),
-    }),
-  ).resolves.toEqual([1000, '']);
-  return first;
-}
-
 describe('HTTP CONNECT proxy (tinyproxy)', () => {
   test('ws:// through the proxy: it CONNECTs to the URL host name, which it resolves', async () => {
     const port = await greetingServer();
     const proxy = await startHttpProxy();
-    cleanups.push(() => proxy.close());
+    onCleanup(() => proxy.close());
 
     await expect(greeting(`ws://localhost:${port}/`, { proxy: proxy.url })).resolves.toBe(`hello localhost:${port}`);
     await expect(proxy.waitForRequest((line) => line.startsWith('CONNECT'))).resolves.toBe(`CONNECT localhost:${port} HTTP/1.1`);
@@ -67,7 +48,7 @@ describe('HTTP CONNECT proxy (tinyproxy)', () => {
     const pki = makePki();
     const port = await greetingServer(pki.leaf('localhost'));
     const proxy = await startHttpProxy();
-    cleanups.push(() => proxy.close());
+    onCleanup(() => proxy.close());
 
     await expect(greeting(`wss://localhost:${port}/`, { proxy: proxy.url, tls_ca: pki.ca.cert })).resolves.toBe(`hello localhost:${port}`);
     const refused = await rejectionOf(connect({ url: `wss://localhost:${port}/`, proxy: proxy.url, on_ready: () => undefined }));
@@ -78,7 +59,7 @@ describe('HTTP CONNECT proxy (tinyproxy)', () => {
   test('Basic credentials in the proxy URL are sent; without them the proxy refuses (407)', async () => {
     const port = await greetingServer();
     const proxy = await startHttpProxy({ user: 'alice', password: 's3cret' });
-    cleanups.push(() => proxy.close());
+    onCleanup(() => proxy.close());
     const withCredentials = proxy.url.replace('http://', 'http://alice:s3cret@');
 
     await expect(greeting(`ws://localhost:${port}/`, { proxy: withCredentials })).resolves.toBe(`hello localhost:${port}`);
@@ -102,7 +83,7 @@ describe('SOCKS5 proxy', () => {
   test('ws:// through SOCKS5: the server is asked for the URL host name', async () => {
     const port = await greetingServer();
     const socks = await startSocks5Server();
-    cleanups.push(() => socks.close());
+    onCleanup(() => socks.close());
 
     await expect(greeting(`ws://localhost:${port}/`, { proxy: `socks5://127.0.0.1:${socks.port}` })).resolves.toBe(`hello localhost:${port}`);
     await expect(socks.waitForLine((line) => line.startsWith('connect'))).resolves.toBe(`connect localhost ${port}`);
@@ -111,7 +92,7 @@ describe('SOCKS5 proxy', () => {
   test('with username and password (RFC 1929)', async () => {
     const port = await greetingServer();
     const socks = await startSocks5Server({ user: 'bob', password: 'p@ss:word' });
-    cleanups.push(() => socks.close());
+    onCleanup(() => socks.close());
 
     await expect(
       greeting(`ws://localhost:${port}/`, { proxy: `socks5://bob:${encodeURIComponent('p@ss:word')}@127.0.0.1:${socks.port}` }),

@@ -21,7 +21,7 @@ import {
   LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK,
   type ConnectOptions,
 } from '../lib';
-import { rejectionOf } from './helpers/client';
+import { greeting, rejectionOf } from './helpers/client';
 import { makePki, type KeyAndCertificate, type Pki } from './helpers/pki';
 import { echo } from './helpers/servers';
 import { spawnNode } from './helpers/tools';
@@ -57,22 +57,6 @@ async function tlsServer(identity: KeyAndCertificate, options: https.ServerOptio
   await once(server, 'listening');
   servers.push(server);
   return (server.address() as AddressInfo).port;
-}
-
-/** Connects, takes the server's first message, closes with 1000. */
-async function greeting(url: string, options: Omit<ConnectOptions, 'url' | 'on_ready'> = {}): Promise<string> {
-  let first = '';
-  const result = await connect({
-    ...options,
-    url,
-    on_ready: (courier) =>
-      courier.on_text((c, text) => {
-        first = text;
-        void c.close(1000);
-      }),
-  });
-  expect(result).toEqual([1000, '']);
-  return first;
 }
 
 async function refusal(url: string, options: Omit<ConnectOptions, 'url' | 'on_ready'> = {}): Promise<ConnectionFailed> {

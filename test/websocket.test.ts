@@ -11,36 +11,20 @@ import path from 'node:path';
 import WebSocketWs, { type WebSocket as ServerSocket } from 'ws';
 import { Blob } from 'node:buffer';
 import { CloseEvent, ConnectionFailed, ErrorEvent, Logger, WebSocket, type WebSocketData } from '../lib';
-import { echo, startNotFoundServer, startWsServer, type NotFoundServer, type WsServer } from './helpers/servers';
+import { notFoundServer, onCleanup, runCleanups, wsServer } from './helpers/per_test';
+import { echo, type WsServer } from './helpers/servers';
 import { closeSeen, freePort, spawnNode, type NodeChild } from './helpers/tools';
 
 // ---------------------------------------------------------------------------
 // Cleanup: servers and children end after every test, pass or fail.
 
-const cleanups: Array<() => unknown> = [];
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function wsServer(onConnection?: (socket: ServerSocket) => void, options?: Parameters<typeof startWsServer>[1]): Promise<WsServer> {
-  const server = await startWsServer(onConnection, options);
-  cleanups.push(() => server.close());
-  return server;
-}
-
-/** A server answering every upgrade 404, closed after the test. */
-async function notFoundServer(): Promise<NotFoundServer> {
-  const server = await startNotFoundServer();
-  cleanups.push(() => server.close());
-  return server;
-}
+afterEach(runCleanups);
 
 /** A WebSocket whose connection is over (closed, or failed) once the test ends. */
 function open(...args: ConstructorParameters<typeof WebSocket>): WebSocket {
   const socket = new WebSocket(...args);
   const closed = once(socket, 'close');
-  cleanups.push(() => {
+  onCleanup(() => {
     socket.close();
     return closed;
   });
@@ -73,6 +57,19 @@ function opened(socket: WebSocket): Promise<void> {
     socket.addEventListener('open', () => resolve());
     socket.addEventListener('close', (event) => reject(new Error(`closed (${event.code}) before open`)));
   });
+}
+
+/**
+ * An open WebSocket to `server`, its events recorded from the start, and
+ * what the server side sees of its close.
+ */
+async function openedWithPeer(server: WsServer) {
+  const serverSide = server.nextConnection();
+  const socket = open(server.url);
+  const { log, closed } = record(socket);
+  await opened(socket);
+  const seen = closeSeen(await serverSide);
+  return { socket, log, closed, seen };
 }
 
 /** The next `message` event's data. */
@@ -245,7 +242,7 @@ describe('events', () => {
   test('a throwing listener is reported as an uncaught exception, and the connection goes on', async () => {
     const server = await wsServer(echo);
     const child: NodeChild = spawnNode(THROWING_LISTENERS, [require.resolve('typescript'), path.resolve(__dirname, '..', 'lib'), server.url]);
-    cleanups.push(() => child.kill());
+    onCleanup(() => child.kill());
     const { code } = await child.exited;
 
     expect({ code, stderr: child.stderr() }).toEqual({ code: 0, stderr: '' });
@@ -267,11 +264,7 @@ describe('events', () => {
 describe('closing', () => {
   test('close(code, reason) reaches the server, and the close event reports the handshake', async () => {
     const server = await wsServer();
-    const serverSide = server.nextConnection();
-    const socket = open(server.url);
-    const { log, closed } = record(socket);
-    await opened(socket);
-    const seen = closeSeen(await serverSide);
+    const { socket, log, closed, seen } = await openedWithPeer(server);
 
     socket.close(4000, 'bye');
     expect(socket.readyState).toBe(WebSocket.CLOSING);
@@ -286,11 +279,7 @@ describe('closing', () => {
       [[], [1005, '']],
       [[undefined, 'only a reason'], [1000, 'only a reason']],
     ] as Array<[[number?, string?], [number, string]]>) {
-      const serverSide = server.nextConnection();
-      const socket = open(server.url);
-      const { closed } = record(socket);
-      await opened(socket);
-      const seen = closeSeen(await serverSide);
+      const { socket, closed, seen } = await openedWithPeer(server);
       socket.close(...args);
       const event = await closed;
       expect(await seen).toEqual(expected);
@@ -314,10 +303,7 @@ describe('closing', () => {
 
   test('close() checks its arguments: InvalidAccessError for the code, SyntaxError for a long reason', async () => {
     const server = await wsServer();
-    const serverSide = server.nextConnection();
-    const socket = open(server.url);
-    await opened(socket);
-    const seen = closeSeen(await serverSide);
+    const { socket, seen } = await openedWithPeer(server);
 
     for (const code of [0, 999, 1001, 1005, 1006, 2999, 5000, 65535, NaN, -1, 1e9, null as unknown as number])
       expectDOMException(() => socket.close(code), 'InvalidAccessError');
@@ -333,11 +319,7 @@ describe('closing', () => {
 
   test('close() while CLOSING or CLOSED does nothing (its arguments are still checked)', async () => {
     const server = await wsServer();
-    const serverSide = server.nextConnection();
-    const socket = open(server.url);
-    const { log, closed } = record(socket);
-    await opened(socket);
-    const seen = closeSeen(await serverSide);
+    const { socket, log, closed, seen } = await openedWithPeer(server);
     socket.close(4000, 'first');
     socket.close(4001, 'second');
     expectDOMException(() => socket.close(1234), 'InvalidAccessError');
@@ -447,10 +429,7 @@ describe('send()', () => {
     const server = await wsServer((socket) =>
       socket.on('message', (data, isBinary) => received.push({ binary: isBinary, data: isBinary ? [...(data as Buffer)].join(',') : String(data) })),
     );
-    const serverSide = server.nextConnection();
-    const socket = open(server.url);
-    await opened(socket);
-    const seen = closeSeen(await serverSide);
+    const { socket, seen } = await openedWithPeer(server);
 
     const reused = new Uint8Array([1, 2, 3]);
     socket.send('a');

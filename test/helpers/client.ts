@@ -1,6 +1,7 @@
 /**
- * A connect() client for tests whose incoming messages can be awaited one at
- * a time, and a helper that awaits a rejection.
+ * connect() clients for tests: one whose incoming messages can be awaited
+ * one at a time, one whose Courier can be awaited, one-shot echo and
+ * greeting exchanges, and a helper that awaits a rejection.
  */
 import { connect, type CloseResult, type ConnectOptions, type Courier } from '../../lib';
 
@@ -98,4 +99,31 @@ export function openClient(
   });
   done.catch(() => undefined);
   return { ready: Promise.race([ready, done.then(() => Promise.reject(new Error('closed before on_ready')))]), done };
+}
+
+/** Sends one message, awaits its echo, closes with 1000 'echoed'. */
+export async function echoOnce(url: string, message: string | Uint8Array): Promise<{ reply: Message; result: CloseResult }> {
+  const client = startClient(url);
+  const courier = await client.ready;
+  if (typeof message === 'string') courier.send_text(message);
+  else courier.send_binary(message);
+  const reply = await client.next();
+  courier.close(1000, 'echoed');
+  return { reply, result: await client.done };
+}
+
+/** Connects, takes the server's first message, closes with 1000. */
+export async function greeting(url: string, options: Omit<ConnectOptions, 'url' | 'on_ready'> = {}): Promise<string> {
+  let first = '';
+  const result = await connect({
+    ...options,
+    url,
+    on_ready: (courier) =>
+      courier.on_text((c, text) => {
+        first = text;
+        void c.close(1000);
+      }),
+  });
+  expect(result).toEqual([1000, '']);
+  return first;
 }
