@@ -33,6 +33,9 @@ const { WebSocketServer } = require(path.join(ROOT, 'node_modules', 'ws'));
 const { connect, Logger, WebSocketClose, ConnectionFailed, LCCSCF_ALLOW_SELFSIGNED } = lws;
 
 const MiB = 1024 * 1024;
+// Under valgrind a scenario takes seconds; one still running after this is stuck
+// (a message that never comes), and fails instead of stalling the whole run.
+const SCENARIO_TIMEOUT_MS = 300_000;
 
 // ---------------------------------------------------------------------------
 // Servers
@@ -119,14 +122,22 @@ function upgradeThen(frames) {
   };
 }
 
+/** A final, unmasked server frame: its header, then `payload`. */
+function frameHeader(opcode, length) {
+  if (length < 126) return Buffer.from([0x80 | opcode, length]);
+  if (length <= 0xffff) {
+    const header = Buffer.from([0x80 | opcode, 126, 0, 0]);
+    header.writeUInt16BE(length, 2);
+    return header;
+  }
+  const header = Buffer.from([0x80 | opcode, 127, 0, 0, 0, 0, 0, 0, 0, 0]);
+  header.writeBigUInt64BE(BigInt(length), 2);
+  return header;
+}
+
 function frame(opcode, payload) {
   const body = Buffer.from(payload);
-  if (body.length < 126) return Buffer.concat([Buffer.from([0x80 | opcode, body.length]), body]);
-  const header = Buffer.alloc(4);
-  header[0] = 0x80 | opcode;
-  header[1] = 126;
-  header.writeUInt16BE(body.length, 2);
-  return Buffer.concat([header, body]);
+  return Buffer.concat([frameHeader(opcode, body.length), body]);
 }
 
 async function freePort() {
@@ -332,8 +343,7 @@ const scenarios = {
     const LWS_RX_BUFFER = 128 * 1024;
     const payload = Buffer.alloc(LWS_RX_BUFFER + 64, 0x61);
     payload[10] = 0xff;
-    const header = Buffer.from([0x81, 127, 0, 0, 0, 0, 0, 0, 0, 0]);
-    header.writeBigUInt64BE(BigInt(payload.length), 2);
+    const header = frameHeader(1, payload.length);
     const url = await rawServer((socket) => {
       upgradeThen([header, payload.subarray(0, LWS_RX_BUFFER)])(socket);
       setTimeout(() => socket.writable && socket.write(payload.subarray(LWS_RX_BUFFER)), 300);
@@ -471,12 +481,20 @@ async function main() {
   for (const [name, scenario] of Object.entries(scenarios)) {
     if (only && !only.has(name)) continue;
     const started = Date.now();
+    let deadline;
     try {
-      await scenario();
+      await Promise.race([
+        scenario(),
+        new Promise((_, reject) => {
+          deadline = setTimeout(() => reject(new Error(`no outcome within ${SCENARIO_TIMEOUT_MS / 1e3} s`)), SCENARIO_TIMEOUT_MS);
+        }),
+      ]);
       console.log(`ok   ${name} (${Date.now() - started} ms)`);
     } catch (error) {
       failed++;
       console.log(`FAIL ${name} (${Date.now() - started} ms): ${error?.stack ?? error}`);
+    } finally {
+      clearTimeout(deadline);
     }
     for (const close of servers.splice(0)) await close();
   }
