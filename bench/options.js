@@ -76,4 +76,4 @@ function usageError(message) {
   process.exit(2);
 }
 
-module.exports = { parseOptions };
+module.exports = { parseOptions, CLIENTS };

@@ -23,15 +23,12 @@ function clockTicks() {
   return Number(result.stdout) || 100;
 }
 
-/**
- * The command prefix that pins a process to `core`, or [] when pinning is
- * not possible (no taskset, or too few cores to separate server and client).
- */
+/** The command prefix that pins a process to `core` (where canPin() says it can be). */
 function pinPrefix(core) {
-  if (!canPin()) return [];
   return ['taskset', '-c', String(core)];
 }
 
+/** taskset is there, and there are cores enough to separate server and client. */
 let pinnable;
 function canPin() {
   pinnable ??= require('node:os').availableParallelism() >= 2 && spawnSync('taskset', ['-V']).status === 0;

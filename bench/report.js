@@ -3,6 +3,7 @@
 // metric, each client's median over the repetitions with its min–max, the
 // ratios of the medians, and the echo server's CPU share.
 const { byName } = require('./scenarios');
+const { CLIENTS } = require('./options');
 const { summarize } = require('./stats');
 
 const ARROW = { higher: '↑', lower: '↓' };
@@ -17,14 +18,14 @@ function markdownReport(runs, options) {
   for (const name of options.scenarios) {
     const scenario = byName[name];
     const of = (client) => runs.filter((run) => run.scenario === name && run.client === client);
-    const serverCpu = ['ours', 'ws', 'undici']
+    const serverCpu = CLIENTS
       .map((client) => summarize(of(client).filter((run) => run.result).map((run) => run.result.serverCpuShare * 100)))
       .map((summary) => (summary ? summary.median.toFixed(0) : '–'))
       .join(' / ');
     scenario.metrics.forEach((metric, index) => {
       const label = metricLabel(metric, options);
       const summaries = {};
-      const cells = ['ours', 'ws', 'undici'].map((client) => {
+      const cells = CLIENTS.map((client) => {
         const cell = describeCell(of(client), metric.key, footnotes);
         summaries[client] = cell.summary;
         return cell.text;

@@ -126,13 +126,14 @@ function measure(prefix, job, oursRoot) {
         if (stderr.trim()) parsed.notes.push(`stderr: ${firstLine(stderr)}`);
         return resolve({ result: parsed });
       }
-      const reported = line('@@error ');
+      const reportedLine = line('@@error ');
+      const reported = reportedLine === undefined ? undefined : JSON.parse(reportedLine);
       const error = timedOut
         ? `no result within ${limitMs / 1e3} s; killed`
         : reported !== undefined
-          ? firstLine(JSON.parse(reported))
+          ? firstLine(reported)
           : `worker exited with ${signal ?? code}${stderr.trim() ? `: ${firstLine(stderr)}` : ''}`;
-      resolve({ error, stderr, stack: reported && JSON.parse(reported) });
+      resolve({ error, stderr, stack: reported });
     });
   });
 }

@@ -126,60 +126,82 @@ const scenarios = [
 ];
 
 /**
+ * The sequence every timed loop follows: a warm-up, the measured window (the
+ * meter brackets it), then a drain until the echoes still due are back, so
+ * that closing does not race them. `outstanding()` counts those echoes; the
+ * loop calls `run.echoed()` after each one, and `missing()` says what was
+ * still due if the drain times out. `run.done` resolves with the window.
+ */
+function timedRun(conn, meter, { warmupMs, durationMs }, { outstanding, missing }) {
+  let resolveDone;
+  let rejectDone;
+  let drainTimer = null;
+  const run = {
+    phase: 'warmup', // then 'measure', then 'drain'
+    window: null,
+    done: new Promise((resolve, reject) => {
+      resolveDone = resolve;
+      rejectDone = reject;
+    }),
+    echoed() {
+      if (run.phase === 'drain' && outstanding() === 0) finish();
+    },
+  };
+  const finish = () => {
+    clearTimeout(drainTimer);
+    resolveDone(run.window);
+  };
+  conn.onend = (error) => rejectDone(error ?? new Error('the connection ended during the run'));
+  setTimeout(() => {
+    run.phase = 'measure';
+    meter.start();
+    setTimeout(() => {
+      run.window = meter.stop();
+      run.phase = 'drain';
+      if (outstanding() === 0) return finish();
+      drainTimer = setTimeout(() => rejectDone(new Error(missing())), DRAIN_MS);
+    }, durationMs);
+  }, warmupMs);
+  return run;
+}
+
+/**
  * Keeps `inFlight` messages on the way: each echo that comes back sends the
  * next one, from inside the message callback. Counts the echoes (and their
  * bytes) that arrive within the measured window; with timeRoundTrips (and
  * one in flight) also each round trip's duration.
  */
-function echoLoop(conn, meter, { warmupMs, durationMs }, { inFlight, send, timeRoundTrips = false }) {
-  return new Promise((resolve, reject) => {
-    let phase = 'warmup'; // then 'measure', then 'drain'
-    let outstanding = 0;
-    let received = 0;
-    let bytes = 0;
-    let sentAt = 0n;
-    const roundTripsNs = [];
-    let window = null;
-    let drainTimer = null;
-
-    const sendOne = () => {
-      outstanding++;
-      if (timeRoundTrips) sentAt = process.hrtime.bigint();
-      send(conn);
-    };
-    const finish = () => {
-      clearTimeout(drainTimer);
-      if (received === 0) reject(new Error(`no echo came back during the ${durationMs} ms window`));
-      else resolve({ window, received, bytes, roundTripsNs });
-    };
-    conn.onend = (error) => reject(error ?? new Error('the connection ended during the run'));
-    conn.onmessage = (data) => {
-      outstanding--;
-      if (phase === 'measure') {
-        if (timeRoundTrips) roundTripsNs.push(Number(process.hrtime.bigint() - sentAt));
-        received++;
-        bytes += data.length;
-      }
-      if (phase !== 'drain') sendOne();
-      else if (outstanding === 0) finish();
-    };
-
-    for (let index = 0; index < inFlight; index++) sendOne();
-    setTimeout(() => {
-      phase = 'measure';
-      meter.start();
-      setTimeout(() => {
-        window = meter.stop();
-        phase = 'drain';
-        if (outstanding === 0) return finish();
-        // Closing with echoes still due would race them against the close.
-        drainTimer = setTimeout(
-          () => reject(new Error(`${outstanding} of ${inFlight} echoes still missing ${DRAIN_MS} ms after the window (${received} arrived in it)`)),
-          DRAIN_MS,
-        );
-      }, durationMs);
-    }, warmupMs);
+async function echoLoop(conn, meter, options, { inFlight, send, timeRoundTrips = false }) {
+  let outstanding = 0;
+  let received = 0;
+  let bytes = 0;
+  let sentAt = 0n;
+  const roundTripsNs = [];
+  const run = timedRun(conn, meter, options, {
+    outstanding: () => outstanding,
+    missing: () => `${outstanding} of ${inFlight} echoes still missing ${DRAIN_MS} ms after the window (${received} arrived in it)`,
   });
+
+  const sendOne = () => {
+    outstanding++;
+    if (timeRoundTrips) sentAt = process.hrtime.bigint();
+    send(conn);
+  };
+  conn.onmessage = (data) => {
+    outstanding--;
+    if (run.phase === 'measure') {
+      if (timeRoundTrips) roundTripsNs.push(Number(process.hrtime.bigint() - sentAt));
+      received++;
+      bytes += data.length;
+    }
+    if (run.phase !== 'drain') sendOne();
+    else run.echoed();
+  };
+  for (let index = 0; index < inFlight; index++) sendOne();
+
+  const window = await run.done;
+  if (received === 0) throw new Error(`no echo came back during the ${options.durationMs} ms window`);
+  return { window, received, bytes, roundTripsNs };
 }
 
 /**
@@ -189,52 +211,44 @@ function echoLoop(conn, meter, { warmupMs, durationMs }, { inFlight, send, timeR
  * up by a few ticks' worth, no more, and at most 1,000 messages are left in
  * flight, so one that cannot keep up shows a lower achieved rate.
  */
-function pacedLoop(conn, meter, { warmupMs, durationMs }, { rate, send }) {
+async function pacedLoop(conn, meter, options, { rate, send }) {
   const TICK_MS = 5;
   const MAX_BURST = (rate * TICK_MS * 4) / 1e3;
   const MAX_IN_FLIGHT = 1000;
-  return new Promise((resolve, reject) => {
-    let phase = 'warmup';
-    let outstanding = 0;
-    let received = 0;
-    let window = null;
-    let drainTimer = null;
-    let tokens = 0;
-    let lastTick = process.hrtime.bigint();
-
-    const finish = () => {
-      clearInterval(ticker);
-      clearTimeout(drainTimer);
-      if (received === 0) reject(new Error(`no echo came back during the ${durationMs} ms window`));
-      else resolve({ window, received });
-    };
-    conn.onend = (error) => reject(error ?? new Error('the connection ended during the run'));
-    conn.onmessage = () => {
-      outstanding--;
-      if (phase === 'measure') received++;
-      if (phase === 'drain' && outstanding === 0) finish();
-    };
-    const ticker = setInterval(() => {
-      const now = process.hrtime.bigint();
-      tokens = Math.min(MAX_BURST, tokens + (Number(now - lastTick) / 1e9) * rate);
-      lastTick = now;
-      for (; tokens >= 1 && outstanding < MAX_IN_FLIGHT; tokens--) {
-        outstanding++;
-        send(conn);
-      }
-    }, TICK_MS);
-    setTimeout(() => {
-      phase = 'measure';
-      meter.start();
-      setTimeout(() => {
-        window = meter.stop();
-        phase = 'drain';
-        clearInterval(ticker);
-        if (outstanding === 0) return finish();
-        drainTimer = setTimeout(() => reject(new Error(`${outstanding} echoes still missing ${DRAIN_MS} ms after the window`)), DRAIN_MS);
-      }, durationMs);
-    }, warmupMs);
+  let outstanding = 0;
+  let received = 0;
+  let tokens = 0;
+  let lastTick = process.hrtime.bigint();
+  const run = timedRun(conn, meter, options, {
+    outstanding: () => outstanding,
+    missing: () => `${outstanding} echoes still missing ${DRAIN_MS} ms after the window`,
   });
+
+  conn.onmessage = () => {
+    outstanding--;
+    if (run.phase === 'measure') received++;
+    run.echoed();
+  };
+  const ticker = setInterval(() => {
+    // Nothing more is offered once the window has closed.
+    if (run.phase === 'drain') return clearInterval(ticker);
+    const now = process.hrtime.bigint();
+    tokens = Math.min(MAX_BURST, tokens + (Number(now - lastTick) / 1e9) * rate);
+    lastTick = now;
+    for (; tokens >= 1 && outstanding < MAX_IN_FLIGHT; tokens--) {
+      outstanding++;
+      send(conn);
+    }
+  }, TICK_MS);
+
+  let window;
+  try {
+    window = await run.done;
+  } finally {
+    clearInterval(ticker);
+  }
+  if (received === 0) throw new Error(`no echo came back during the ${options.durationMs} ms window`);
+  return { window, received };
 }
 
 /**

@@ -20,7 +20,13 @@ const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
 const outFlag = process.argv.indexOf('--out-dir');
-const outDir = outFlag === -1 ? root : path.resolve(process.argv[outFlag + 1] ?? '');
+const outValue = outFlag === -1 ? undefined : process.argv[outFlag + 1];
+// Without its value the flag would name the current directory, whose prebuilds/ is then replaced.
+if (outFlag !== -1 && (!outValue || outValue.startsWith('--'))) {
+  console.error('prebuild: --out-dir needs a directory');
+  process.exit(2);
+}
+const outDir = outValue === undefined ? root : path.resolve(outValue);
 
 // A prebuild must carry lws itself: a system lws would be missing on users' machines.
 const env = { ...process.env };
