@@ -19,6 +19,8 @@ const USAGE = `Usage: node bench/run.js [flags]   (or: npm run bench -- [flags])
   --json FILE       also write every measurement to FILE
   --ours DIR        benchmark the checkout in DIR (its dist/) as ours
   --no-pin          do not pin server and clients to separate cores
+  --no-coalesce     the server writes each echo with its own system call
+                    (see echo-server/coalescing.go)
   --help`;
 
 function parseOptions(argv) {
@@ -36,6 +38,7 @@ function parseOptions(argv) {
       json: { type: 'string' },
       ours: { type: 'string' },
       'no-pin': { type: 'boolean', default: false },
+      'no-coalesce': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -68,6 +71,7 @@ function parseOptions(argv) {
     json: values.json,
     ours: values.ours && require('node:path').resolve(values.ours),
     pin: !values['no-pin'],
+    coalesce: !values['no-coalesce'],
   };
 }
 

@@ -27,7 +27,7 @@ async function main() {
   const pinned = options.pin && canPin();
   // Each side needs a descriptor per connection in the scale scenario.
   const fds = fdPrefix(options.scale + 256);
-  const server = await startServer([...fds, ...(pinned ? pinPrefix(SERVER_CORE) : [])]);
+  const server = await startServer([...fds, ...(pinned ? pinPrefix(SERVER_CORE) : [])], { coalesce: options.coalesce });
   const base = {
     baseUrl: `ws://127.0.0.1:${server.port}`,
     serverPid: server.pid,
@@ -153,7 +153,8 @@ function describeEnvironment(options, pinned, runs) {
     `# WebSocket client benchmark — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
     '',
     `Node ${process.version}, ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.availableParallelism()} cores. ` +
-      (pinned ? `Echo server (Go, gorilla/websocket) pinned to core ${SERVER_CORE}, clients to core ${CLIENT_CORE}.` : 'Not pinned to cores.'),
+      `Echo server: Go, gorilla/websocket, ${options.coalesce ? 'echoes read together sent in one write' : 'one write per echo (--no-coalesce)'}; ` +
+      (pinned ? `pinned to core ${SERVER_CORE}, clients to core ${CLIENT_CORE}.` : 'not pinned to cores.'),
     `${options.reps} repetition(s), interleaved; ${options.warmupMs / 1e3} s warm-up + ${options.durationMs / 1e3} s measured per timed run; ` +
       `scale: ${options.scale.toLocaleString('en-US')} connections; cost: ${options.rate.toLocaleString('en-US')} messages/s offered.`,
     ...clients,

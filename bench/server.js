@@ -7,11 +7,12 @@ const { spawn, spawnSync } = require('node:child_process');
 const readline = require('node:readline');
 
 const BINARY = path.join(__dirname, '.build', 'echo-server');
-const SOURCE = path.join(__dirname, 'echo-server', 'main.go');
+const SOURCE_DIR = path.join(__dirname, 'echo-server');
 
 /** Builds the server when the binary is missing or older than its source. */
 function ensureBuilt() {
-  const stale = !fs.existsSync(BINARY) || fs.statSync(BINARY).mtimeMs < fs.statSync(SOURCE).mtimeMs;
+  const sources = fs.readdirSync(SOURCE_DIR).map((name) => fs.statSync(path.join(SOURCE_DIR, name)).mtimeMs);
+  const stale = !fs.existsSync(BINARY) || fs.statSync(BINARY).mtimeMs < Math.max(...sources);
   if (!stale) return;
   console.error('building the echo server (bench/build-server.sh)…');
   // The build's own output goes to stderr: stdout is the report.
@@ -21,10 +22,11 @@ function ensureBuilt() {
 
 /**
  * Starts the server with `prefix` (e.g. taskset -c 1) and resolves
- * { pid, port, stop() } once it has printed its port.
+ * { pid, port, stop() } once it has printed its port. `coalesce: false`
+ * makes it write each echo with its own system call.
  */
-function startServer(prefix) {
-  const argv = [...prefix, BINARY];
+function startServer(prefix, { coalesce }) {
+  const argv = [...prefix, BINARY, `-coalesce=${coalesce}`];
   const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
   let alive = true;
   const stop = () => alive && child.kill();

@@ -31,6 +31,7 @@ import (
 func main() {
 	port := flag.Int("port", 0, "TCP port on 127.0.0.1 (0: any free port)")
 	readLimit := flag.Int64("read-limit", 64<<20, "largest message accepted, in bytes")
+	coalesce := flag.Bool("coalesce", true, "send the echoes read together in one write (see coalescing.go)")
 	flag.Parse()
 
 	// Idle connections hold no write buffer: with 10,000 of them open, the
@@ -67,6 +68,9 @@ func main() {
 		log.Fatal(err)
 	}
 	fmt.Fprintln(os.Stdout, listener.Addr().(*net.TCPAddr).Port)
+	if *coalesce {
+		listener = coalescingListener{listener}
+	}
 	log.Fatal(http.Serve(listener, mux))
 }
 
