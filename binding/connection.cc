@@ -74,16 +74,21 @@ VhostConfig ReadVhostConfig(const Napi::Object& options) {
   return config;
 }
 
-// Small messages are copied into V8's heap (cheapest to make and collect);
-// large ones are handed over as they are, the Buffer owning their bytes.
+// Messages from this size on are kept in a buffer of their own rather than
+// copied into the shared event buffer, and a binary one is handed to JS as
+// it is, the Buffer owning its bytes. Smaller binary messages are copied
+// into V8's heap (cheapest to make and collect).
 constexpr size_t kZeroCopyFrom = 64 * 1024;
 
-Napi::Value BinaryMessage(Napi::Env env, std::string data) {
-  if (data.size() < kZeroCopyFrom) return Napi::Buffer<char>::Copy(env, data.data(), data.size());
+Napi::Value OwnedBuffer(Napi::Env env, std::string data) {
   auto* owned = new std::string(std::move(data));
   return Napi::Buffer<char>::New(env, owned->data(), owned->size(),
                                  [](Napi::Env, char*, std::string* bytes) { delete bytes; }, owned);
 }
+
+// Events per call into JavaScript, as arguments: V8 passes them on the
+// stack, so a read of thousands of tiny messages is split into calls.
+constexpr size_t kEventsPerCall = 512;
 
 // A close frame's payload as RFC 6455 7.4 allows a peer to send it: empty,
 // or a code an endpoint may send followed by a reason.
@@ -156,7 +161,7 @@ Connection::Connection(const Napi::CallbackInfo& info)
   lws_vhost* vhost = state_->context().Vhost(GetString(vhost_options, "key"),
                                              [&] { return ReadVhostConfig(vhost_options); });
   if (!vhost) {
-    Finish({EventKind::kFailed, 0, state_->context().error(), "setup"});
+    FinishFailed(state_->context().error(), "setup");
     state_->loop().Kick();
     return;
   }
@@ -184,7 +189,7 @@ Connection::Connection(const Napi::CallbackInfo& info)
   // lws may report a failure from inside this call; like every event it is
   // delivered from the loop, after this constructor has returned.
   if (!lws_client_connect_via_info(&connect) && !finished_)
-    Finish({EventKind::kFailed, 0, "lws could not start the connection", "connect"});
+    FinishFailed("lws could not start the connection", "connect");
   state_->loop().Kick();
   (void)env;
 }
@@ -269,20 +274,20 @@ int Connection::HandleLwsEvent(lws* wsi, lws_callback_reasons reason, void* in, 
       return 0;  // lws echoes the peer's close
 
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-      Finish({EventKind::kFailed, 0, DescribeConnectError(wsi, static_cast<const char*>(in)), phase_});
+      FinishFailed(DescribeConnectError(wsi, static_cast<const char*>(in)), phase_);
       return 0;
 
     case LWS_CALLBACK_CLIENT_CLOSED:
       if (close_sent_) {
-        Finish({EventKind::kClosed, close_code_, close_reason_, "", "local"});
+        FinishClosed(close_code_, close_reason_, "local");
       } else if (peer_closed_) {
-        Finish({EventKind::kClosed, peer_code_, peer_reason_, "", "remote"});
+        FinishClosed(peer_code_, peer_reason_, "remote");
       } else if (lws_closed_.size() >= 2) {
         // lws failed the connection itself (a protocol error, invalid
         // UTF-8) with a close frame: its code ends the connection.
         uint16_t code = static_cast<uint16_t>((static_cast<unsigned char>(lws_closed_[0]) << 8) |
                                               static_cast<unsigned char>(lws_closed_[1]));
-        Finish({EventKind::kClosed, code, lws_closed_.substr(2), "", "local"});
+        FinishClosed(code, lws_closed_.substr(2), "local");
       } else {
         OnDropped();
       }
@@ -290,7 +295,7 @@ int Connection::HandleLwsEvent(lws* wsi, lws_callback_reasons reason, void* in, 
 
     case LWS_CALLBACK_WSI_DESTROY:
       wsi_ = nullptr;
-      if (!finished_) Finish({EventKind::kFailed, 0, "connection closed", phase_});
+      if (!finished_) FinishFailed("connection closed", phase_);
       return 0;
 
     default:
@@ -315,13 +320,12 @@ void Connection::OnDropped() {
   // no callback why, so the clock does.
   lws_usec_t hangup_us = static_cast<lws_usec_t>(retry_policy_.secs_since_valid_hangup) * LWS_US_PER_SEC;
   if (hangup_us && lws_now_usecs() - last_valid_us_ >= hangup_us - LWS_US_PER_SEC / 2) {
-    Finish({EventKind::kFailed, 0,
-            "no pong from the server within ping_timeout (" +
-                std::to_string(retry_policy_.secs_since_valid_hangup) + " s)",
-            "timeout"});
+    FinishFailed("no pong from the server within ping_timeout (" +
+                     std::to_string(retry_policy_.secs_since_valid_hangup) + " s)",
+                 "timeout");
     return;
   }
-  Finish({EventKind::kClosed, LWS_CLOSE_STATUS_ABNORMAL_CLOSE, "", "", "none"});
+  FinishClosed(LWS_CLOSE_STATUS_ABNORMAL_CLOSE, "", "none");
 }
 
 void Connection::OnEstablished() {
@@ -332,34 +336,48 @@ void Connection::OnEstablished() {
   // 64 KiB fragments keep a large message within peers' fragment limits
   // (ws: 16384 per message, so 16 MiB at 1 KiB).
   if (deflate_) lws_set_extension_option(wsi_, "permessage-deflate", "tx_buf_size", "16");
-  Queue({EventKind::kOpen, 0, "", std::move(negotiated_protocol_), std::move(negotiated_extensions_)});
+  // Its payload is read from negotiated_protocol_ and _extensions_.
+  Queue({EventKind::kOpen});
   if (!tx_.empty() || close_requested_) lws_callback_on_writable(wsi_);
 }
 
 int Connection::OnReceive(const unsigned char* data, size_t len) {
-  if (!rx_active_) {
-    rx_active_ = true;
-    rx_binary_ = lws_frame_is_binary(wsi_);
-    // The frame's length is known: one allocation instead of a doubling
-    // series (the buffer was handed to JS with the previous message). It is
-    // the server's claim, so only up to 1 MiB of it is taken on trust.
-    size_t frame = len + lws_remaining_packet_payload(wsi_);
-    rx_.reserve(std::min<size_t>(frame, kTrustedFrameLength));
-  }
+  bool first = !rx_active_;
+  bool final = lws_is_final_fragment(wsi_);
+  if (first) rx_binary_ = lws_frame_is_binary(wsi_);
+  rx_active_ = !final;
   if (rx_refused_) return 0;
   if (max_message_size_ && rx_.size() + len > max_message_size_) {
     // A closing handshake with 1009 (RFC 6455 7.4.1), after what is already
     // queued; nothing more that arrives is delivered.
     rx_refused_ = true;
-    rx_.clear();
+    std::string().swap(rx_);
     RequestClose(LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "");
     return 0;
   }
+  EventKind kind = rx_binary_ ? EventKind::kBinary : EventKind::kText;
+  if (first && final) {
+    // The whole message in one piece (most are): no reassembly.
+    if (len >= kZeroCopyFrom)
+      QueueOwned(kind, std::string(reinterpret_cast<const char*>(data), len));
+    else
+      QueueBytes(kind, data, len);
+    return 0;
+  }
+  if (first) {
+    // The frame's length is known: one allocation instead of a doubling
+    // series. It is the server's claim, so only up to 1 MiB of it is taken
+    // on trust.
+    size_t frame = len + lws_remaining_packet_payload(wsi_);
+    rx_.reserve(std::min<size_t>(frame, kTrustedFrameLength));
+  }
   rx_.append(reinterpret_cast<const char*>(data), len);
-  if (lws_is_final_fragment(wsi_)) {
-    rx_active_ = false;
-    Queue({rx_binary_ ? EventKind::kBinary : EventKind::kText, 0, std::move(rx_)});
-    rx_.clear();
+  if (final) {
+    if (rx_.size() >= kZeroCopyFrom)
+      QueueOwned(kind, std::move(rx_));
+    else
+      QueueBytes(kind, rx_.data(), rx_.size());
+    std::string().swap(rx_);  // an idle connection keeps no reassembly buffer
   }
   return 0;
 }
@@ -479,69 +497,105 @@ void Connection::Queue(Event event) {
   }
 }
 
-void Connection::Finish(Event event) {
+void Connection::QueueBytes(EventKind kind, const void* bytes, size_t length, uint32_t code, const char* tag) {
+  if (!state_ || state_->closing()) return;
+  if (event_bytes_.empty()) state_->LendBuffer(event_bytes_);
+  Event event{kind, code, tag, event_bytes_.size(), length};
+  event_bytes_.append(static_cast<const char*>(bytes), length);
+  Queue(std::move(event));
+}
+
+void Connection::QueueOwned(EventKind kind, std::string message) {
+  Event event{kind};
+  event.owned = std::move(message);
+  Queue(std::move(event));
+}
+
+void Connection::FinishClosed(uint16_t code, const std::string& reason, const char* initiator) {
+  Finish(EventKind::kClosed, code, reason, initiator);
+}
+
+void Connection::FinishFailed(const std::string& cause, const char* phase) {
+  Finish(EventKind::kFailed, 0, cause, phase);
+}
+
+// The connection's final event; `tag` must be a string literal (it is read
+// when the event is delivered).
+void Connection::Finish(EventKind kind, uint32_t code, const std::string& text, const char* tag) {
   if (finished_) return;
   finished_ = true;
-  Queue(std::move(event));
+  QueueBytes(kind, text.data(), text.size(), code, tag);
   if (state_) state_->ConnectionEnded();
 }
 
 void Connection::Deliver() {
   pending_ = false;
-  // Nothing reaches JS after the final event (its callback is released).
-  if (events_.empty() || on_events_.IsEmpty()) {
-    events_.clear();
-    return;
-  }
-  Napi::Env env = Env();
-  Napi::HandleScope scope(env);
+  // Events queued while JavaScript runs (an abort() closes at once) go to
+  // the next delivery.
   std::vector<Event> events;
   events.swap(events_);
+  std::string bytes;
+  bytes.swap(event_bytes_);
+  Napi::Env env = Env();
+  // Nothing reaches JS after the final event (its callback is released).
+  for (size_t first = 0; first < events.size() && !on_events_.IsEmpty(); first += kEventsPerCall)
+    CallOnEvents(env, events.data() + first, std::min(kEventsPerCall, events.size() - first), bytes);
+  if (state_) state_->ReturnBuffer(bytes);
+}
 
-  Napi::Array batch = Napi::Array::New(env, events.size() * 2);
+// onEvents(kind, payload, kind, payload, …): as arguments rather than an
+// array, which N-API could only fill one napi_set_element at a time.
+void Connection::CallOnEvents(Napi::Env env, Event* events, size_t count, const std::string& bytes) {
+  Napi::HandleScope scope(env);
+  napi_value argv[2 * kEventsPerCall];
+  size_t argc = 0;
   bool final_event = false;
-  uint32_t index = 0;
-  for (Event& event : events) {
-    batch.Set(index++, static_cast<uint32_t>(event.kind));
-    switch (event.kind) {
+  auto text = [&](const Event& event) {
+    if (!event.owned.empty()) return Napi::String::New(env, event.owned);
+    return Napi::String::New(env, bytes.data() + event.at, event.length);
+  };
+  for (Event* event = events; event != events + count; event++) {
+    argv[argc++] = Napi::Number::New(env, static_cast<uint32_t>(event->kind));
+    napi_value payload = env.Undefined();
+    switch (event->kind) {
       case EventKind::kOpen: {
         Napi::Array open = Napi::Array::New(env, 2);
-        open.Set(0u, Napi::String::New(env, event.detail));
-        open.Set(1u, Napi::String::New(env, event.extra));
-        batch.Set(index++, open);
+        open.Set(0u, Napi::String::New(env, negotiated_protocol_));
+        open.Set(1u, Napi::String::New(env, negotiated_extensions_));
+        payload = open;
         break;
       }
       case EventKind::kText:
-        batch.Set(index++, Napi::String::New(env, event.data));
+        payload = text(*event);
         break;
       case EventKind::kBinary:
-        batch.Set(index++, BinaryMessage(env, std::move(event.data)));
+        payload = event->owned.empty() ? Napi::Buffer<char>::Copy(env, bytes.data() + event->at, event->length)
+                                       : OwnedBuffer(env, std::move(event->owned));
         break;
       case EventKind::kClosed: {
         Napi::Array closed = Napi::Array::New(env, 3);
-        closed.Set(0u, event.code);
-        closed.Set(1u, Napi::String::New(env, event.data));
-        closed.Set(2u, Napi::String::New(env, event.extra));
-        batch.Set(index++, closed);
+        closed.Set(0u, event->code);
+        closed.Set(1u, text(*event));
+        closed.Set(2u, Napi::String::New(env, event->tag));
+        payload = closed;
+        final_event = true;
+        break;
+      }
+      case EventKind::kFailed: {
+        Napi::Array failed = Napi::Array::New(env, 2);
+        failed.Set(0u, text(*event));
+        failed.Set(1u, Napi::String::New(env, event->tag));
+        payload = failed;
         final_event = true;
         break;
       }
       case EventKind::kConnected:
       case EventKind::kDrained:
-        batch.Set(index++, env.Undefined());
         break;
-      case EventKind::kFailed: {
-        Napi::Array failed = Napi::Array::New(env, 2);
-        failed.Set(0u, Napi::String::New(env, event.data));
-        failed.Set(1u, Napi::String::New(env, event.detail));
-        batch.Set(index++, failed);
-        final_event = true;
-        break;
-      }
     }
+    argv[argc++] = payload;
   }
-  napi_value argv[] = {batch};
-  state_->js().Call(Value(), on_events_.Value(), 1, argv);
+  state_->js().Call(Value(), on_events_.Value(), argc, argv);
   if (final_event && !released_) {
     released_ = true;
     on_events_.Reset();

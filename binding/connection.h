@@ -44,12 +44,16 @@ class Connection : public Napi::ObjectWrap<Connection>, public Deliverable {
     kConnected = 5,
     kDrained = 6,
   };
+  // Bytes an event carries (a text or binary message, a close reason, a
+  // failure cause) are a slice of event_bytes_, so a burst of small
+  // messages costs no allocation each; a large message owns its bytes
+  // instead (a binary one's become its Buffer's without a copy).
   struct Event {
     EventKind kind;
-    uint32_t code = 0;
-    std::string data;    // payload, close reason or failure cause
-    std::string detail;  // subprotocol / failure phase
-    std::string extra;   // extensions / close initiator
+    uint32_t code = 0;           // Closed: the close code
+    const char* tag = nullptr;   // Closed: the initiator; Failed: the phase
+    size_t at = 0, length = 0;   // the slice of event_bytes_
+    std::string owned;           // a large message
   };
   struct Outgoing {
     std::vector<unsigned char> frame;  // LWS_PRE bytes of headroom, then payload
@@ -68,7 +72,13 @@ class Connection : public Napi::ObjectWrap<Connection>, public Deliverable {
   // Our closing handshake: the close frame goes out once the queue drains.
   void RequestClose(uint16_t code, std::string reason);
   void Queue(Event event);
-  void Finish(Event event);
+  void QueueBytes(EventKind kind, const void* bytes, size_t length, uint32_t code = 0, const char* tag = nullptr);
+  void QueueOwned(EventKind kind, std::string message);
+  void FinishClosed(uint16_t code, const std::string& reason, const char* initiator);
+  void FinishFailed(const std::string& cause, const char* phase);
+  void Finish(EventKind kind, uint32_t code, const std::string& text, const char* tag);
+  // One napi_make_callback with up to kEventsPerCall events as arguments.
+  void CallOnEvents(Napi::Env env, Event* events, size_t count, const std::string& bytes);
 
   Napi::Value SendText(const Napi::CallbackInfo& info);
   Napi::Value SendBinary(const Napi::CallbackInfo& info);
@@ -89,6 +99,7 @@ class Connection : public Napi::ObjectWrap<Connection>, public Deliverable {
   Napi::FunctionReference on_events_;
   Napi::ObjectReference logger_;  // its log context must outlive the wsi
   std::vector<Event> events_;
+  std::string event_bytes_;  // borrowed from EnvState while events wait
   bool pending_ = false;       // in the environment's delivery list
   bool finished_ = false;      // the final event is queued
   bool released_ = false;      // JS no longer held alive by us

@@ -36,6 +36,15 @@ void EnvState::DeliverPending() {
   delivering_ = false;
 }
 
+void EnvState::ReturnBuffer(std::string& buffer) {
+  // Kept up to a size a burst of small messages needs; a large message's
+  // buffer goes back to malloc.
+  constexpr size_t kLargestKept = 256 * 1024;
+  buffer.clear();
+  if (buffer.capacity() > spare_buffer_.capacity() && buffer.capacity() <= kLargestKept) buffer.swap(spare_buffer_);
+  std::string().swap(buffer);
+}
+
 void EnvState::ScheduleFlush(Connection* connection) {
   flush_.push_back(connection);
   // Outside event delivery, the next loop turn flushes.

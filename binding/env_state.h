@@ -7,6 +7,7 @@
 #include <uv.h>
 
 #include <functional>
+#include <string>
 #include <unordered_set>
 #include <vector>
 
@@ -36,6 +37,13 @@ class EnvState {
   // `object` has events for JavaScript; they go out once lws returns.
   void MarkPending(Deliverable* object) { pending_.push_back(object); }
 
+  // Capacity for the bytes of events waiting for delivery, lent to one
+  // connection at a time: a busy connection does not allocate a buffer per
+  // delivery, and an idle one holds none. LendBuffer gives `buffer` (empty)
+  // the spare capacity; ReturnBuffer empties it and keeps the larger.
+  void LendBuffer(std::string& buffer) { buffer.swap(spare_buffer_); }
+  void ReturnBuffer(std::string& buffer);
+
   // `connection` has frames to write: they go out together once JavaScript
   // is done queueing (after event delivery, or on the next loop turn).
   void ScheduleFlush(Connection* connection);
@@ -56,6 +64,7 @@ class EnvState {
   std::unordered_set<Deliverable*> objects_;  // connections and loggers alive
   std::vector<Deliverable*> pending_;
   std::vector<Connection*> flush_;
+  std::string spare_buffer_;
   int live_connections_ = 0;
   bool delivering_ = false;
   bool closing_ = false;

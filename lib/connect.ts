@@ -127,7 +127,7 @@ class ConnectionRun {
           vhost: this.#vhost as NativeVhostOptions,
           ...(settings.logger && { logger: settings.logger.native }),
         },
-        (batch) => {
+        (...batch) => {
           // Events of an abandoned attempt only end it; they are not ours.
           if (connection === this.#connection) this.#onEvents(batch, target.address);
         },

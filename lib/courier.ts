@@ -44,8 +44,10 @@ export class Courier {
   readonly #native: NativeConnection;
   readonly #settled: Promise<[number, string]>;
   readonly #negotiated: Negotiated;
-  readonly #textListeners: TextListener[] = [];
-  readonly #binaryListeners: BinaryListener[] = [];
+  // Replaced, never changed, when a listener is added: a message's
+  // listeners are the ones added before it, without a copy per message.
+  #textListeners: readonly TextListener[] = [];
+  #binaryListeners: readonly BinaryListener[] = [];
   readonly #held: Message[] = [];
   #pauses = 0;
   #closing = false;
@@ -73,13 +75,13 @@ export class Courier {
   /** Adds a listener for text messages; listeners run in the order added. */
   on_text(listener: TextListener): void {
     if (typeof listener !== 'function') throw invalidType('a function', 'on_text() listener', listener);
-    this.#textListeners.push(listener);
+    this.#textListeners = [...this.#textListeners, listener];
   }
 
   /** Adds a listener for binary messages; listeners run in the order added. */
   on_binary(listener: BinaryListener): void {
     if (typeof listener !== 'function') throw invalidType('a function', 'on_binary() listener', listener);
-    this.#binaryListeners.push(listener);
+    this.#binaryListeners = [...this.#binaryListeners, listener];
   }
 
   /** Queues a text message; messages go out in the order queued. */
@@ -201,12 +203,19 @@ export class Courier {
   }
 
   #dispatch(message: Message): void {
-    if (message.binary) {
-      if (!this.#binaryListeners.length) return warnUnheard('binary');
-      for (const listener of [...this.#binaryListeners]) guard('on_binary', () => listener(this, message.data));
-    } else {
-      if (!this.#textListeners.length) return warnUnheard('text');
-      for (const listener of [...this.#textListeners]) guard('on_text', () => listener(this, message.data));
+    if (message.binary) this.#run('binary', this.#binaryListeners, message.data);
+    else this.#run('text', this.#textListeners, message.data);
+  }
+
+  /** A throwing listener is reported and the connection goes on, as Perl traps it. */
+  #run<Data>(kind: 'text' | 'binary', listeners: ReadonlyArray<(courier: Courier, message: Data) => void>, data: Data): void {
+    if (!listeners.length) return warnUnheard(kind);
+    for (const listener of listeners) {
+      try {
+        listener(this, data);
+      } catch (error) {
+        warnListenerThrew(kind, error);
+      }
     }
   }
 
@@ -240,13 +249,8 @@ function warnUnheard(kind: 'text' | 'binary'): void {
   });
 }
 
-/** A throwing listener is reported and the connection goes on, as Perl traps it. */
-function guard(kind: string, run: () => void): void {
-  try {
-    run();
-  } catch (error) {
-    process.emitWarning(`${kind} listener threw: ${error instanceof Error ? (error.stack ?? error.message) : describe(error)}`, {
-      code: 'LWS_LISTENER_ERROR',
-    });
-  }
+function warnListenerThrew(kind: 'text' | 'binary', error: unknown): void {
+  process.emitWarning(`on_${kind} listener threw: ${error instanceof Error ? (error.stack ?? error.message) : describe(error)}`, {
+    code: 'LWS_LISTENER_ERROR',
+  });
 }

@@ -35,8 +35,11 @@ export type NativeEventPayload =
   | readonly [cause: string, phase: string]
   | undefined;
 
-/** [kind, payload, kind, payload, …]: everything one lws turn produced. */
-export type NativeEventBatch = ReadonlyArray<NativeEventKind | NativeEventPayload>;
+/**
+ * kind, payload, kind, payload, …: what one lws turn produced, passed as the
+ * arguments of one call (several calls for thousands of events).
+ */
+export type NativeEventBatch = Array<NativeEventKind | NativeEventPayload>;
 
 /**
  * One client vhost: connections with the same key share it, and the rest is
@@ -138,7 +141,7 @@ export interface NativeConstants {
 }
 
 interface NativeAddon {
-  Connection: new (options: NativeConnectionOptions, onEvents: (batch: NativeEventBatch) => void) => NativeConnection;
+  Connection: new (options: NativeConnectionOptions, onEvents: (...batch: NativeEventBatch) => void) => NativeConnection;
   Logger: new (levelMask: number, callback: (level: number, message: string) => void) => NativeLogger;
   constants: NativeConstants;
   setLogLevel(mask: number): void;

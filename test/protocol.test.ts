@@ -213,6 +213,34 @@ describe('the raw server itself (baseline)', () => {
     expect(await session.nextMessage()).toBe('fragmented');
     await expectCleanClose(session);
   });
+  test('thousands of small messages in one write, a large one among them, all arrive, whole and in order', async () => {
+    const session = await open();
+    // More events than one call into JavaScript carries (binding/connection.cc
+    // kEventsPerCall), empty messages, a message big enough to be handed
+    // over without a copy, and one in fragments, all in one write.
+    const expected: Message[] = [];
+    const frames: Buffer[] = [];
+    for (let index = 0; index < 3000; index++) {
+      const message: Message = index % 3 === 2 ? Buffer.from([index & 0xff]) : index % 100 === 0 ? '' : `m${index}`;
+      expected.push(message);
+      frames.push(frame({ opcode: typeof message === 'string' ? OP.TEXT : OP.BINARY, payload: message }));
+      if (index === 1500) {
+        const large = seededBytes(100_000, 7);
+        expected.push(large);
+        frames.push(frame({ opcode: OP.BINARY, payload: large }));
+        expected.push('in two parts');
+        frames.push(frame({ opcode: OP.TEXT, fin: false, payload: 'in two' }), frame({ opcode: OP.CONTINUATION, payload: ' parts' }));
+      }
+    }
+    session.peer.send(...frames);
+
+    for (const [index, message] of expected.entries()) {
+      const got = await session.nextMessage();
+      if (typeof message === 'string') expect([index, got]).toEqual([index, message]);
+      else expect([index, Buffer.isBuffer(got) && got.equals(message)]).toEqual([index, true]);
+    }
+    await expectCleanClose(session);
+  });
 });
 
 describe('framing errors: the client fails the connection with 1002', () => {
