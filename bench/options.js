@@ -13,6 +13,8 @@ const USAGE = `Usage: node bench/run.js [flags]   (or: npm run bench -- [flags])
   --warmup S        unmeasured seconds before each window (default 0.5)
   --quick           smoke test: 1 rep, 0.5 s windows, 200 connections
   --scale N         idle connections in the scale scenario (default 1000)
+  --scale-warmup N  connections opened and closed before the scale
+                    scenario measures (default 0: from cold, as specified)
   --rate N          offered messages/s in the cost scenario (default 10000)
   --only a,b        scenarios to run: ${scenarios.map((s) => s.name).join(', ')}
   --clients a,b     clients to run: ${CLIENTS.join(', ')} (default all)
@@ -32,6 +34,7 @@ function parseOptions(argv) {
       warmup: { type: 'string' },
       quick: { type: 'boolean', default: false },
       scale: { type: 'string' },
+      'scale-warmup': { type: 'string' },
       rate: { type: 'string' },
       only: { type: 'string' },
       clients: { type: 'string' },
@@ -65,6 +68,7 @@ function parseOptions(argv) {
     warmupMs: number('warmup', quick ? 0.2 : 0.5, 0) * 1e3,
     durationMs: number('duration', quick ? 0.5 : 2, 0.1) * 1e3,
     scale: Math.floor(number('scale', quick ? 200 : 1000, 1)),
+    scaleWarmup: Math.floor(number('scale-warmup', 0, 0)),
     rate: number('rate', 10_000, 1),
     scenarios: list('only', scenarios.map((s) => s.name)),
     clients: list('clients', CLIENTS),

@@ -32,7 +32,13 @@ async function main() {
     baseUrl: `ws://127.0.0.1:${server.port}`,
     serverPid: server.pid,
     clockTicks: clockTicks(),
-    options: { warmupMs: options.warmupMs, durationMs: options.durationMs, scale: options.scale, rate: options.rate },
+    options: {
+      warmupMs: options.warmupMs,
+      durationMs: options.durationMs,
+      scale: options.scale,
+      scaleWarmup: options.scaleWarmup,
+      rate: options.rate,
+    },
   };
   const workerPrefix = [...fds, ...(pinned ? pinPrefix(CLIENT_CORE) : [])];
 
@@ -100,7 +106,7 @@ function makePlan({ reps, scenarios, clients }) {
 function measure(prefix, job, oursRoot) {
   const { options } = job;
   const limitMs =
-    job.scenario === 'scale' ? 60_000 + options.scale * 10 : options.warmupMs + options.durationMs + 30_000;
+    job.scenario === 'scale' ? 60_000 + (options.scale + options.scaleWarmup) * 10 : options.warmupMs + options.durationMs + 30_000;
   const argv = [...prefix, process.execPath, '--expose-gc', WORKER, JSON.stringify(job)];
   return new Promise((resolve) => {
     const env = oursRoot ? { ...process.env, BENCH_OURS_ROOT: oursRoot } : process.env;
@@ -156,7 +162,7 @@ function describeEnvironment(options, pinned, runs) {
       `Echo server: Go, gorilla/websocket, ${options.coalesce ? 'echoes read together sent in one write' : 'one write per echo (--no-coalesce)'}; ` +
       (pinned ? `pinned to core ${SERVER_CORE}, clients to core ${CLIENT_CORE}.` : 'not pinned to cores.'),
     `${options.reps} repetition(s), interleaved; ${options.warmupMs / 1e3} s warm-up + ${options.durationMs / 1e3} s measured per timed run; ` +
-      `scale: ${options.scale.toLocaleString('en-US')} connections; cost: ${options.rate.toLocaleString('en-US')} messages/s offered.`,
+      `scale: ${options.scale.toLocaleString('en-US')} connections${options.scaleWarmup ? ` after ${options.scaleWarmup} opened and closed` : ''}; cost: ${options.rate.toLocaleString('en-US')} messages/s offered.`,
     ...clients,
   ];
 }

@@ -254,43 +254,65 @@ async function pacedLoop(conn, meter, options, { rate, send }) {
 /**
  * Opens `scale` idle connections, at most OPEN_WINDOW handshakes at a time
  * (so the server's listen backlog never overflows into SYN retries), and
- * measures how long that takes and how much RSS each connection adds. One
- * connection stays open throughout, so state a library creates once (a
+ * measures how long that takes and how much RSS each connection adds.
+ *
+ * One connection stays open throughout, so state a library creates once (a
  * context, a vhost) is in the "before" RSS and not charged to the others.
+ * What the JIT and V8's heap do while the first connections open is
+ * charged to them, as it is to a service that starts: with --scale-warmup
+ * N, N connections are opened and closed first, and the figures are the
+ * marginal cost of a connection in a warm process instead.
  */
 async function openMany(client, meter, options) {
-  const { url, scale } = options;
+  const { url, scale, scaleWarmup } = options;
   const notes = [];
   const keeper = await open(client, options, false);
-  const conns = [];
+  if (scaleWarmup) {
+    const warmup = await openWindowed(client, url, scaleWarmup);
+    const closing = await closeAll(warmup);
+    if (closing) notes.push(`warm-up: ${closing}`);
+  }
   gc();
   const rssBefore = process.memoryUsage().rss;
 
   meter.start();
-  let next = 0;
-  const opener = async () => {
-    while (next < scale) {
-      next++;
-      conns.push(await client.open(url('/echo'), { deflate: false }));
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(OPEN_WINDOW, scale) }, opener));
+  const conns = await openWindowed(client, url, scale);
   const window = meter.stop();
 
   gc();
   const rssAfter = process.memoryUsage().rss;
 
   // Not measured, but a close that does not finish is worth knowing.
-  const CLOSE_MS = 30_000;
-  let closed = 0;
-  const all = Promise.all([keeper, ...conns].map((conn) => conn.close().then(() => closed++)));
-  const timedOut = await Promise.race([all.then(() => false), new Promise((r) => setTimeout(r, CLOSE_MS, true).unref())]);
-  if (timedOut) notes.push(`${scale + 1 - closed} of ${scale + 1} connections had not closed ${CLOSE_MS} ms after close()`);
+  const closing = await closeAll([keeper, ...conns]);
+  if (closing) notes.push(closing);
   return {
     window,
     notes,
     metrics: { openMs: window.seconds * 1e3, rssPerConn: (rssAfter - rssBefore) / 1024 / scale },
   };
+}
+
+/** Opens `count` connections, OPEN_WINDOW handshakes at a time. */
+async function openWindowed(client, url, count) {
+  const conns = [];
+  let next = 0;
+  const opener = async () => {
+    while (next < count) {
+      next++;
+      conns.push(await client.open(url('/echo'), { deflate: false }));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(OPEN_WINDOW, count) }, opener));
+  return conns;
+}
+
+/** Closes every connection; says how many had not closed after 30 s, or ''. */
+async function closeAll(conns) {
+  const CLOSE_MS = 30_000;
+  let closed = 0;
+  const all = Promise.all(conns.map((conn) => conn.close().then(() => closed++)));
+  const timedOut = await Promise.race([all.then(() => false), new Promise((r) => setTimeout(r, CLOSE_MS, true).unref())]);
+  return timedOut ? `${conns.length - closed} of ${conns.length} connections had not closed ${CLOSE_MS} ms after close()` : '';
 }
 
 module.exports = { scenarios, byName: Object.fromEntries(scenarios.map((s) => [s.name, s])) };
