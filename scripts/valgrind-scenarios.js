@@ -225,6 +225,26 @@ const scenarios = {
     assert.deepEqual(result, [1005, '']);
   },
 
+  async burst() {
+    // More small messages in one read than one call into JavaScript takes
+    // (they share one buffer, lent by the environment), a 100 kB binary one
+    // that owns its bytes, and a close: delivered in order, nothing read
+    // after the buffer is handed back.
+    const messages = Array.from({ length: 1500 }, (_, i) => (i % 2 ? `t${i}` : Buffer.from([i & 0xff, 7])));
+    const large = pattern(100_000, 3);
+    const frames = messages.map((message) => frame(typeof message === 'string' ? 1 : 2, message));
+    frames.push(frame(2, large), frame(8, Buffer.from([0x03, 0xe8, 0x6f, 0x6b])));
+    const url = await rawServer(upgradeThen(frames));
+    const received = [];
+    const { result, error } = await run(`${url}/`, {}, async (courier, inbox) => {
+      for (let i = 0; i <= messages.length; i++) received.push(await inbox.next());
+    });
+    assert.ifError(error);
+    assert.deepEqual(result, [1000, 'ok']);
+    assert.deepEqual(received.slice(0, -1), messages);
+    assert.ok(large.equals(received.at(-1)));
+  },
+
   async 'server-close'() {
     const url = await wsServer({ perMessageDeflate: false }, (socket) => {
       socket.on('message', () => socket.close(4001, 'server says bye'));
