@@ -131,16 +131,16 @@ Napi::Function Connection::Define(Napi::Env env) {
                      });
 }
 
-// new Connection(options, onEvents): lib/native.ts is the only caller and
-// has validated and normalised every option.
+// new Connection(options, address, vhost, logger, onEvents): lib/native.ts
+// declares them; lib/options.ts has validated and normalised every value.
 Connection::Connection(const Napi::CallbackInfo& info)
     : Napi::ObjectWrap<Connection>(info), state_(Addon::State(info.Env())) {
   Napi::Env env = info.Env();
   Napi::Object options = info[0].As<Napi::Object>();
-  on_events_ = Napi::Persistent(info[1].As<Napi::Function>());
+  on_events_ = Napi::Persistent(info[4].As<Napi::Function>());
   state_->Register(this);
 
-  address_ = GetString(options, "address");
+  address_ = info[1].As<Napi::String>().Utf8Value();
   host_ = GetString(options, "host");
   path_ = GetString(options, "path");
   protocols_ = GetString(options, "protocols");
@@ -151,7 +151,7 @@ Connection::Connection(const Napi::CallbackInfo& info)
   retry_policy_.secs_since_valid_hangup = static_cast<uint16_t>(GetUint(options, "pingTimeout"));
   max_message_size_ = static_cast<size_t>(options.Get("maxMessageSize").As<Napi::Number>().Int64Value());
 
-  Napi::Object vhost_options = options.Get("vhost").As<Napi::Object>();
+  Napi::Object vhost_options = info[2].As<Napi::Object>();
 
   // Until the final event reaches JavaScript, the connection keeps its JS
   // object and the process alive.
@@ -176,11 +176,17 @@ Connection::Connection(const Napi::CallbackInfo& info)
   connect.protocol = protocols_.empty() ? nullptr : protocols_.c_str();
   connect.local_protocol_name = kProtocolName;
   connect.ietf_version_or_minus_one = -1;
-  connect.ssl_connection = static_cast<int>(GetUint(options, "sslFlags"));
+  // The flag files lws's ping/hangup deadline under the timers that would
+  // wake a suspended device (there is no such thing here: lws runs both
+  // lists alike). Each list then holds deadlines one fixed distance ahead,
+  // so a new one goes last, which lws's sorted insert (a walk from the head)
+  // finds in one step; mixed with the opening's timeouts, each new timeout
+  // walked past those of every connection opening.
+  connect.ssl_connection = static_cast<int>(GetUint(options, "sslFlags")) | LCCSCF_WAKE_SUSPEND__VALIDITY;
   connect.retry_and_idle_policy = &retry_policy_;
   connect.opaque_user_data = this;
   connect.pwsi = &wsi_;
-  Napi::Value logger = options.Get("logger");
+  Napi::Value logger = info[3];
   if (logger.IsObject()) {
     logger_ = Napi::Persistent(logger.As<Napi::Object>());
     connect.log_cx = Logger::Unwrap(logger_.Value())->log_context();

@@ -22,6 +22,15 @@ std::mutex& ContextLifecycleMutex() {
 // the `proxy` option says, and nowhere else.
 constexpr const char kNoProxy[] = "0.0.0.0:0";
 
+// lws limits each step of an opening itself: 20 s to connect, 15 s for each
+// of the proxy, TLS and handshake steps. connect() has a deadline of its own
+// for the whole opening (connect_timeout, up to 3600 s, lib/connect.ts),
+// which the first of lws's limits would otherwise cut short. Set past it,
+// lws's limits are a backstop only. They are then also all the same
+// distance ahead, so lws's sorted timer list takes each new one at its end
+// in one step instead of walking past those of every connection opening.
+constexpr unsigned kOpeningBackstopSecs = 3600 + 60;
+
 }  // namespace
 
 struct Context::VhostEntry {
@@ -46,6 +55,7 @@ bool Context::EnsureContext() {
   info.event_lib_custom = EventLoop::Plugin();
   // The one buffer each read lands in (per context, not per connection).
   info.pt_serv_buf_size = 256 * 1024;
+  info.timeout_secs = kOpeningBackstopSecs;
   info.foreign_loops = foreign_loops;
   info.protocols = protocols_;
   {
@@ -78,6 +88,7 @@ lws_vhost* Context::CreateVhost(const std::string& key, const VhostConfig& confi
   lws_context_creation_info info{};
   info.port = CONTEXT_PORT_NO_LISTEN;
   info.vhost_name = entry->name.c_str();
+  info.connect_timeout_secs = kOpeningBackstopSecs;
   info.protocols = protocols_;
   info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
   if (!config.system_ca) info.options |= LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;

@@ -13,8 +13,8 @@ import type { LookupFunction } from './options';
  * Error whose message names `what` and the resolver's error code.
  */
 export function resolveAddresses(hostname: string, lookup: LookupFunction = dns.lookup, what = hostname): Promise<LookupAddress[]> {
-  const family = net.isIP(hostname);
-  if (family !== 0) return Promise.resolve([{ address: hostname, family }]);
+  const numeric = numericAddress(hostname);
+  if (numeric) return Promise.resolve(numeric);
   return new Promise((resolve, reject) => {
     lookup(hostname, { all: true }, (error, addresses) => {
       if (error) reject(new Error(`${what} did not resolve: ${error.code ?? error.message}`, { cause: error }));
@@ -22,6 +22,12 @@ export function resolveAddresses(hostname: string, lookup: LookupFunction = dns.
       else resolve(interleaveFamilies(addresses));
     });
   });
+}
+
+/** A numeric address as the only one to try; undefined for a name. */
+export function numericAddress(hostname: string): LookupAddress[] | undefined {
+  const family = net.isIP(hostname);
+  return family === 0 ? undefined : [{ address: hostname, family }];
 }
 
 /** [a1, a2, b1, b2] → [a1, b1, a2, b2], keeping the resolver's order within a family. */

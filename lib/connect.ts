@@ -4,15 +4,22 @@
  */
 import type { LookupAddress } from 'node:dns';
 import { statSync } from 'node:fs';
-import { resolveAddresses } from './addresses';
+import { numericAddress, resolveAddresses } from './addresses';
 import { Courier, type Negotiated } from './courier';
 import { ConnectionFailed, General, WebSocketClose, type FailurePhase } from './errors';
 import { native, NativeEventKind, type CloseInitiator, type NativeConnection, type NativeEventBatch, type NativeVhostOptions } from './native';
-import { parseConnectOptions, type ConnectOptions, type ConnectSettings } from './options';
+import { parseConnectOptions, type ConnectOptions, type ConnectSettings, type LookupFunction } from './options';
+import type { Proxy } from './proxy';
 import { describe } from './validation';
 import { vhostOptions } from './vhost';
 
 export type CloseResult = [code: number, reason: string];
+
+/** The addresses to try, in order, and the vhost to connect through. */
+interface Route {
+  addresses: LookupAddress[];
+  vhost: NativeVhostOptions;
+}
 
 /**
  * Starts one WebSocket client connection. Option errors throw here, before
@@ -79,15 +86,19 @@ class ConnectionRun {
       this.#dropAttempt();
       this.#fail('timeout', `no WebSocket connection within ${connectTimeoutMs / 1000} s (connect_timeout)`);
     }, connectTimeoutMs);
-    this.#resolve().then(
-      ({ addresses, vhost }) => {
-        if (this.#settled) return;
-        this.#remaining = addresses;
-        this.#vhost = vhost;
-        this.#attemptNext();
-      },
+    const route = this.#route();
+    if (!(route instanceof Promise)) return this.#begin(route);
+    route.then(
+      (resolved) => this.#begin(resolved),
       (error: unknown) => this.#fail('dns', error instanceof Error ? error.message : describe(error)),
     );
+  }
+
+  #begin({ addresses, vhost }: Route): void {
+    if (this.#settled) return;
+    this.#remaining = addresses;
+    this.#vhost = vhost;
+    this.#attemptNext();
   }
 
   /** Abandons the native connection being attempted; its later events are ignored. */
@@ -97,21 +108,29 @@ class ConnectionRun {
     connection?.abort();
   }
 
-  /** Where lws is to connect, and through which vhost. */
-  async #resolve(): Promise<{ addresses: LookupAddress[]; vhost: NativeVhostOptions }> {
+  /**
+   * Where lws is to connect, and through which vhost: at once for a socket
+   * path or a numeric address, which need no resolver, so the attempt
+   * starts within connect() without a promise's round trip.
+   */
+  #route(): Route | Promise<Route> {
     const { target, proxy, lookup, vhost } = this.#settings;
-    if (target.socketPath)
-      return { addresses: [{ address: `+${target.socketPath}`, family: 0 }], vhost: vhostOptions(vhost, false) };
-    if (proxy) {
-      // lws parses a SOCKS5 proxy's address at its first ':', so IPv6 cannot be used there.
-      const found = await resolveAddresses(proxy.hostname, lookup, `proxy ${proxy.hostname}`);
-      const usable = proxy.kind === 'socks5' ? found.filter((entry) => entry.family === 4) : found;
-      if (!usable.length) throw new Error(`proxy ${proxy.hostname} has no IPv4 address, which lws needs for SOCKS5`);
-      const address = (usable[0] as LookupAddress).address;
-      // The proxy resolves the WebSocket host; lws only passes its name on.
-      return { addresses: [{ address: target.hostname, family: 0 }], vhost: vhostOptions(vhost, target.secure, { proxy, address }) };
-    }
-    return { addresses: await resolveAddresses(target.hostname, lookup), vhost: vhostOptions(vhost, target.secure) };
+    if (target.socketPath) return { addresses: [{ address: `+${target.socketPath}`, family: 0 }], vhost: vhostOptions(vhost, false) };
+    if (proxy) return this.#routeThroughProxy(proxy, lookup);
+    const numeric = numericAddress(target.hostname);
+    if (numeric) return { addresses: numeric, vhost: vhostOptions(vhost, target.secure) };
+    return resolveAddresses(target.hostname, lookup).then((addresses) => ({ addresses, vhost: vhostOptions(vhost, target.secure) }));
+  }
+
+  async #routeThroughProxy(proxy: Proxy, lookup: LookupFunction | undefined): Promise<Route> {
+    const { target, vhost } = this.#settings;
+    // lws parses a SOCKS5 proxy's address at its first ':', so IPv6 cannot be used there.
+    const found = await resolveAddresses(proxy.hostname, lookup, `proxy ${proxy.hostname}`);
+    const usable = proxy.kind === 'socks5' ? found.filter((entry) => entry.family === 4) : found;
+    if (!usable.length) throw new Error(`proxy ${proxy.hostname} has no IPv4 address, which lws needs for SOCKS5`);
+    const address = (usable[0] as LookupAddress).address;
+    // The proxy resolves the WebSocket host; lws only passes its name on.
+    return { addresses: [{ address: target.hostname, family: 0 }], vhost: vhostOptions(vhost, target.secure, { proxy, address }) };
   }
 
   /** Opens a native connection to the next address. */
@@ -121,12 +140,10 @@ class ConnectionRun {
     let connection: NativeConnection;
     try {
       connection = new native.Connection(
-        {
-          ...settings.connection,
-          address: target.address,
-          vhost: this.#vhost as NativeVhostOptions,
-          ...(settings.logger && { logger: settings.logger.native }),
-        },
+        settings.connection,
+        target.address,
+        this.#vhost as NativeVhostOptions,
+        settings.logger?.native,
         (...batch) => {
           // Events of an abandoned attempt only end it; they are not ours.
           if (connection === this.#connection) this.#onEvents(batch, target.address);

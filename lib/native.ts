@@ -63,12 +63,8 @@ export interface NativeVhostOptions {
   socksProxy: string;
 }
 
+/** A connection's settings; the address, vhost and logger are arguments of their own. */
 export interface NativeConnectionOptions {
-  /**
-   * The numeric address Node resolved (lws never resolves names), '+' and a
-   * Unix socket path, or, through a proxy, the host name the proxy resolves.
-   */
-  address: string;
   port: number;
   /** Host header value; also the TLS server name and certificate name. */
   host: string;
@@ -82,9 +78,6 @@ export interface NativeConnectionOptions {
   pingInterval: number;
   pingTimeout: number;
   maxMessageSize: number;
-  vhost: NativeVhostOptions;
-  /** lws log lines of this connection go to this logger's context. */
-  logger?: NativeLogger;
 }
 
 /** An lws 4.3 log context whose lines reach `callback` after lws returns. */
@@ -141,7 +134,18 @@ export interface NativeConstants {
 }
 
 interface NativeAddon {
-  Connection: new (options: NativeConnectionOptions, onEvents: (...batch: NativeEventBatch) => void) => NativeConnection;
+  /**
+   * address: the numeric address Node resolved (lws never resolves names),
+   * '+' and a Unix socket path, or, through a proxy, the host name the proxy
+   * resolves. logger: this connection's lws log lines go to its context.
+   */
+  Connection: new (
+    options: NativeConnectionOptions,
+    address: string,
+    vhost: NativeVhostOptions,
+    logger: NativeLogger | undefined,
+    onEvents: (...batch: NativeEventBatch) => void,
+  ) => NativeConnection;
   Logger: new (levelMask: number, callback: (level: number, message: string) => void) => NativeLogger;
   constants: NativeConstants;
   setLogLevel(mask: number): void;

@@ -83,7 +83,7 @@ export interface ConnectSettings {
   /** What the connection's vhost is made of; completed once the proxy is resolved. */
   vhost: { deflateOffer: string; tls: TlsMaterial };
   /** The addon's options, but for those resolved later. */
-  connection: Omit<NativeConnectionOptions, 'address' | 'logger' | 'vhost'>;
+  connection: NativeConnectionOptions;
 }
 
 export const DEFAULTS = {

@@ -109,6 +109,28 @@ describe('connect_timeout', () => {
     expect(Number(process.hrtime.bigint() - started) / 1e9).toBeLessThan(5);
   });
 
+  test("a server that answers the upgrade after 16 s, past lws's own 15 s limit on a step of the opening: connect_timeout 30 lets it complete", async () => {
+    const ANSWER_AFTER_MS = 16_000;
+    // The server's behaviour under test: it holds the upgrade, then accepts.
+    const wss = new WebSocketServer({
+      host: '127.0.0.1',
+      port: 0,
+      verifyClient: (_info, accept) => void setTimeout(() => accept(true), ANSWER_AFTER_MS),
+    });
+    await once(wss, 'listening');
+    onCleanup(() => new Promise<void>((resolve) => wss.close(() => resolve())));
+    wss.on('connection', (socket: WebSocket) => socket.close(1000, 'late but fine'));
+    const { port } = wss.address() as AddressInfo;
+    const started = process.hrtime.bigint();
+    let ready = false;
+
+    const result = await connect({ url: `ws://127.0.0.1:${port}/`, connect_timeout: 30, on_ready: () => (ready = true) });
+
+    expect(result).toEqual([1000, 'late but fine']);
+    expect(ready).toBe(true);
+    expect(Number(process.hrtime.bigint() - started) / 1e6).toBeGreaterThanOrEqual(ANSWER_AFTER_MS - 50);
+  }, 40_000);
+
   test('validated: 0, 1.5 and a string are refused', () => {
     const attempt = (value: unknown) => () => connect({ url: 'ws://127.0.0.1:9/', connect_timeout: value as number, on_ready: () => undefined });
     expect(attempt(0)).toThrow(new RangeError('Expected an integer from 1 to 3600 for connect_timeout but received 0'));
