@@ -258,9 +258,10 @@ async function pacedLoop(conn, meter, options, { rate, send }) {
  *
  * One connection stays open throughout, so state a library creates once (a
  * context, a vhost) is in the "before" RSS and not charged to the others.
- * What the JIT and V8's heap do while the first connections open is
- * charged to them, as it is to a service that starts: with --scale-warmup
- * N, N connections are opened and closed first, and the figures are the
+ * Compiling the opening path and V8's heap growing while the first
+ * connections open are charged to them, as to a service that starts (the
+ * compiler's own code is already in: see worker.js): with --scale-warmup N,
+ * N connections are opened and closed first, and the figures are the
  * marginal cost of a connection in a warm process instead.
  */
 async function openMany(client, meter, options) {
