@@ -1,5 +1,7 @@
 #include "event_loop.h"
 
+#include <algorithm>
+
 namespace lwsnode {
 
 namespace {
@@ -16,16 +18,20 @@ struct EventLoop::Watcher {
   EventLoop* loop;
   lws* wsi;
   lws_sockfd_type fd;
-  int events;
+  int events;                // what lws wants watched (UV_READABLE, UV_WRITABLE)
+  int armed = 0;             // what libuv watches
+  bool changed = false;      // in changed_
   bool was_reading = false;  // lws read from it once: the socket is connected
 };
 
 EventLoop::EventLoop(uv_loop_t* loop) : loop_(loop) {
   uv_timer_init(loop_, &timer_);
   uv_idle_init(loop_, &idle_);
+  uv_prepare_init(loop_, &prepare_);
   uv_async_init(loop_, &keepalive_, nullptr);
   for (uv_handle_t* handle : {reinterpret_cast<uv_handle_t*>(&timer_),
                               reinterpret_cast<uv_handle_t*>(&idle_),
+                              reinterpret_cast<uv_handle_t*>(&prepare_),
                               reinterpret_cast<uv_handle_t*>(&keepalive_)}) {
     handle->data = this;
     ++open_handles_;
@@ -33,6 +39,7 @@ EventLoop::EventLoop(uv_loop_t* loop) : loop_(loop) {
   // Only an open connection keeps the process alive (SetAlive); lws's
   // housekeeping timer never does.
   uv_unref(reinterpret_cast<uv_handle_t*>(&timer_));
+  uv_unref(reinterpret_cast<uv_handle_t*>(&prepare_));
   uv_unref(reinterpret_cast<uv_handle_t*>(&keepalive_));
 }
 
@@ -97,14 +104,34 @@ void EventLoop::Io(lws* wsi, unsigned int flags) {
   if (events == watcher->events) return;
   watcher->events = events;
   if (events & UV_READABLE) watcher->was_reading = true;
-  // A connected socket lws stopped reading (rx flow control: pause()) is
-  // still watched for the peer hanging up (FIN: UV_DISCONNECT; RST: an error).
-  int armed = events;
-  if (watcher->was_reading && !(events & UV_READABLE)) armed |= UV_DISCONNECT;
-  if (armed)
-    uv_poll_start(&watcher->handle, armed, OnPoll);
-  else
-    uv_poll_stop(&watcher->handle);
+  // libuv's uv_poll_start removes the socket from epoll and adds it again
+  // (three epoll_ctl calls), and lws changes a socket's events several
+  // times in one turn while it opens: the last word goes to libuv once,
+  // before it polls.
+  if (watcher->changed) return;
+  watcher->changed = true;
+  self->changed_.push_back(watcher);
+  if (self->changed_.size() == 1) uv_prepare_start(&self->prepare_, OnPrepare);
+}
+
+void EventLoop::OnPrepare(uv_prepare_t* handle) { static_cast<EventLoop*>(handle->data)->ApplyWatches(); }
+
+void EventLoop::ApplyWatches() {
+  for (Watcher* watcher : changed_) {
+    watcher->changed = false;
+    // A connected socket lws stopped reading (rx flow control: pause()) is
+    // still watched for the peer hanging up (FIN: UV_DISCONNECT; RST: an error).
+    int armed = watcher->events;
+    if (watcher->was_reading && !(armed & UV_READABLE)) armed |= UV_DISCONNECT;
+    if (armed == watcher->armed) continue;
+    watcher->armed = armed;
+    if (armed)
+      uv_poll_start(&watcher->handle, armed, OnPoll);
+    else
+      uv_poll_stop(&watcher->handle);
+  }
+  changed_.clear();
+  uv_prepare_stop(&prepare_);
 }
 
 int EventLoop::WsiLogicalClose(lws* wsi) {
@@ -121,6 +148,7 @@ void EventLoop::CloseWatcher(lws* wsi) {
   Watcher* watcher = found->second;
   watchers_.erase(found);
   watcher->wsi = nullptr;
+  if (watcher->changed) changed_.erase(std::find(changed_.begin(), changed_.end(), watcher));
   uv_close(reinterpret_cast<uv_handle_t*>(&watcher->handle), OnHandleClosed);
 }
 
@@ -134,6 +162,9 @@ void EventLoop::OnPoll(uv_poll_t* handle, int status, int events) {
   if (status < 0) {
     pollfd.events = pollfd.revents = LWS_POLLHUP;
   } else {
+    // libuv may still watch for what lws stopped wanting this turn.
+    events &= watcher->events | UV_DISCONNECT;
+    if (!events) return;
     if (events & UV_READABLE) pollfd.revents |= LWS_POLLIN;
     if (events & UV_WRITABLE) pollfd.revents |= LWS_POLLOUT;
     if ((events & UV_DISCONNECT) && !(watcher->events & UV_READABLE)) {
@@ -200,6 +231,7 @@ void EventLoop::Close(std::function<void()> done) {
   while (!watchers_.empty()) CloseWatcher(watchers_.begin()->first);
   uv_close(reinterpret_cast<uv_handle_t*>(&timer_), OnHandleClosed);
   uv_close(reinterpret_cast<uv_handle_t*>(&idle_), OnHandleClosed);
+  uv_close(reinterpret_cast<uv_handle_t*>(&prepare_), OnHandleClosed);
   uv_close(reinterpret_cast<uv_handle_t*>(&keepalive_), OnHandleClosed);
 }
 

@@ -1,6 +1,7 @@
 // lws's custom event-library hook, implemented on a Node environment's own
 // libuv loop: one uv_poll_t per lws socket, one uv_timer_t for lws's
-// scheduler, and no thread or busy polling of our own.
+// scheduler, and no thread or busy polling of our own. What lws asks to
+// watch is handed to libuv once per loop turn, just before it polls.
 #pragma once
 
 #include <libwebsockets.h>
@@ -8,6 +9,7 @@
 
 #include <functional>
 #include <unordered_map>
+#include <vector>
 
 namespace lwsnode {
 
@@ -56,9 +58,12 @@ class EventLoop {
   static void OnPoll(uv_poll_t* handle, int status, int events);
   static void OnTimer(uv_timer_t* handle);
   static void OnIdle(uv_idle_t* handle);
+  static void OnPrepare(uv_prepare_t* handle);
   static void OnHandleClosed(uv_handle_t* handle);
 
   void CloseWatcher(lws* wsi);
+  // Hands libuv what each changed watcher is to watch now.
+  void ApplyWatches();
   // Runs lws's due timers and any forced service, re-arms the timer, then
   // lets the owner deliver what was collected.
   void Service();
@@ -66,8 +71,10 @@ class EventLoop {
   uv_loop_t* loop_;
   lws_context* context_ = nullptr;
   std::unordered_map<lws*, Watcher*> watchers_;
+  std::vector<Watcher*> changed_;  // watchers whose events differ from libuv's
   uv_timer_t timer_;
   uv_idle_t idle_;
+  uv_prepare_t prepare_;
   uv_async_t keepalive_;
   int lws_depth_ = 0;
   int open_handles_ = 0;
