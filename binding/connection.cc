@@ -131,13 +131,15 @@ Napi::Function Connection::Define(Napi::Env env) {
                      });
 }
 
-// new Connection(options, address, vhost, logger, onEvents): lib/native.ts
-// declares them; lib/options.ts has validated and normalised every value.
+// new Connection(options, address, vhost, logger, reportConnected, onEvents):
+// lib/native.ts declares them; lib/options.ts has validated and normalised
+// every value.
 Connection::Connection(const Napi::CallbackInfo& info)
     : Napi::ObjectWrap<Connection>(info), state_(Addon::State(info.Env())) {
   Napi::Env env = info.Env();
   Napi::Object options = info[0].As<Napi::Object>();
-  on_events_ = Napi::Persistent(info[4].As<Napi::Function>());
+  report_connected_ = info[4].As<Napi::Boolean>().Value();
+  on_events_ = Napi::Persistent(info[5].As<Napi::Function>());
   state_->Register(this);
 
   address_ = info[1].As<Napi::String>().Utf8Value();
@@ -227,7 +229,7 @@ int Connection::HandleLwsEvent(lws* wsi, lws_callback_reasons reason, void* in, 
     case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
       // The socket is connected (and TLS negotiated): the upgrade goes out.
       phase_ = "handshake";
-      Queue({EventKind::kConnected});
+      if (report_connected_) Queue({EventKind::kConnected});
       return AppendHeaders(static_cast<unsigned char**>(in), *static_cast<unsigned char**>(in) + len);
 
     case kClosePrepared:

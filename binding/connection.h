@@ -104,6 +104,7 @@ class Connection : public Napi::ObjectWrap<Connection>, public Deliverable {
   bool finished_ = false;      // the final event is queued
   bool released_ = false;      // JS no longer held alive by us
   bool aborted_ = false;       // abort() was called: no further progress
+  bool report_connected_ = false;  // JS wants the Connected event
 
   // Connection settings, kept alive for lws while it connects.
   std::string address_, host_, path_, protocols_;

@@ -144,6 +144,8 @@ class ConnectionRun {
         target.address,
         this.#vhost as NativeVhostOptions,
         settings.logger?.native,
+        // Only an attempt with addresses left to try has a timer to stop then.
+        this.#remaining.length > 0,
         (...batch) => {
           // Events of an abandoned attempt only end it; they are not ours.
           if (connection === this.#connection) this.#onEvents(batch, target.address);

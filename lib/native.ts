@@ -18,7 +18,7 @@ export enum NativeEventKind {
   Closed = 3,
   /** payload: [cause, phase]; the final event */
   Failed = 4,
-  /** payload: undefined; the socket connected and the upgrade request went out */
+  /** payload: undefined; the socket connected and the upgrade request went out (only when asked for) */
   Connected = 5,
   /** payload: undefined; bufferedAmount fell to the threshold given to watchDrain() */
   Drained = 6,
@@ -138,12 +138,15 @@ interface NativeAddon {
    * address: the numeric address Node resolved (lws never resolves names),
    * '+' and a Unix socket path, or, through a proxy, the host name the proxy
    * resolves. logger: this connection's lws log lines go to its context.
+   * reportConnected: whether to report a Connected event (each one costs a
+   * call into JavaScript).
    */
   Connection: new (
     options: NativeConnectionOptions,
     address: string,
     vhost: NativeVhostOptions,
     logger: NativeLogger | undefined,
+    reportConnected: boolean,
     onEvents: (...batch: NativeEventBatch) => void,
   ) => NativeConnection;
   Logger: new (levelMask: number, callback: (level: number, message: string) => void) => NativeLogger;
