@@ -455,9 +455,12 @@ const scenarios = {
       `,
       { eval: true, workerData: { dist: path.join(ROOT, 'dist'), url } },
     );
+    // Listened for from the start: the worker may post and exit within one
+    // turn of this thread, before code after the first await would listen.
+    const exited = once(worker, 'exit');
     const [result] = await once(worker, 'message');
     assert.deepEqual(result, [1000, '']);
-    const [code] = await once(worker, 'exit');
+    const [code] = await exited;
     assert.equal(code, 0);
   },
 
