@@ -19,8 +19,24 @@ export interface Target {
 
 const EXPECTED = 'a ws://, wss:// or ws+unix: URL';
 
+// A service connects to the same few URLs again and again, and parsing one
+// costs more than the rest of connect()'s checks together. Targets are
+// frozen, so one can be shared. Bounded: a caller that passes ever new URLs
+// only refills it.
+const TARGET_CACHE_SIZE = 64;
+const targetCache = new Map<string, Target>();
+
 export function parseUrl(value: unknown): Target {
   if (typeof value !== 'string') throw invalidType(`${EXPECTED} string`, 'url', value);
+  let target = targetCache.get(value);
+  if (target) return target;
+  target = Object.freeze(readTarget(value));
+  if (targetCache.size >= TARGET_CACHE_SIZE) targetCache.clear();
+  targetCache.set(value, target);
+  return target;
+}
+
+function readTarget(value: string): Target {
   let url: URL;
   try {
     url = new URL(value);

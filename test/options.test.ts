@@ -466,6 +466,15 @@ describe('options reach the wire (ws server)', () => {
     expect(req.rawHeaders.filter((_, i) => i % 2 === 0 && req.rawHeaders[i]?.toLowerCase() === 'host')).toHaveLength(1);
   });
 
+  test('urls used before (connect() keeps what it parsed of 64) still request their own path, also after more than 64 others', async () => {
+    server = await startUpgradeServer();
+    const paths = [...Array.from({ length: 70 }, (_, index) => `/p${index}?n=${index}`), '/p0?n=0', '/p69?n=69', '/p1?n=1'];
+    for (const path of paths) await expect(connectAndClose(`${server.url}${path}`)).resolves.toEqual([1000, '']);
+    const requested: Array<string | undefined> = [];
+    while (requested.length < paths.length) requested.push((await server.nextAccepted()).req.url);
+    expect(requested).toEqual(paths);
+  });
+
   test('a bare ws://127.0.0.1:PORT requests /', async () => {
     server = await startUpgradeServer();
     await expect(connectAndClose(server.url)).resolves.toEqual([1000, '']);
