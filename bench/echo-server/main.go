@@ -40,9 +40,9 @@ func main() {
 
 	// Idle connections hold no write buffer: with 10,000 of them open, the
 	// server's own memory stays small. They read through the 4 KiB buffer
-	// net/http already made for the handshake (ReadBufferSize 0) rather
-	// than a new one each: a large frame's payload is read straight into
-	// the message, past any buffer.
+	// the handshake was read with (ReadBufferSize 0) rather than a new one
+	// each: a large frame's payload is read straight into the message, past
+	// any buffer.
 	pool := &sync.Pool{}
 	plain := &websocket.Upgrader{
 		ReadBufferSize:  0,
@@ -56,19 +56,12 @@ func main() {
 	// client offers; all clients get the same answer.
 	deflate.EnableCompression = true
 
-	mux := http.NewServeMux()
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		upgrader := plain
-		if r.URL.Path == "/deflate" {
-			upgrader = &deflate
+	route := func(path string) *websocket.Upgrader {
+		if path == "/deflate" {
+			return &deflate
 		}
-		conn, err := upgrader.Upgrade(w, r, nil)
-		if err != nil {
-			return // Upgrade has already answered with an HTTP error.
-		}
-		conn.SetReadLimit(*readLimit)
-		go echo(conn)
-	})
+		return plain
+	}
 
 	listener, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", *port))
 	if err != nil {
@@ -78,7 +71,13 @@ func main() {
 	if *coalesce {
 		listener = coalescingListener{listener}
 	}
-	log.Fatal(http.Serve(listener, mux))
+	for {
+		conn, err := listener.Accept()
+		if err != nil {
+			log.Fatal(err)
+		}
+		go serveConn(conn, route, *readLimit)
+	}
 }
 
 // echo sends each message back until the connection ends. The message is
