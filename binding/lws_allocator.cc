@@ -103,7 +103,8 @@ void Unmap(void* block, size_t length) {
   munmap(block, length);
 }
 
-bool IsMapped(size_t size, const char* reason) {
+// Whether a new allocation is one of the two above.
+bool ShouldMap(size_t size, const char* reason) {
   if (!reason) return false;
   if (size >= kMapFrom) return std::strcmp(reason, kReceiveBuffer) == 0;
   return std::strcmp(reason, kHandshakeHeaders) == 0;
@@ -111,7 +112,7 @@ bool IsMapped(size_t size, const char* reason) {
 
 // lws's one allocation entry point: realloc semantics, size 0 frees.
 void* Reallocate(void* block, size_t size, const char* reason) {
-  if (!block && size && IsMapped(size, reason)) return Map(size);
+  if (!block && size && ShouldMap(size, reason)) return Map(size);
   size_t mapped_length = block ? MappedLength(block) : 0;
   if (!mapped_length) {
     if (size) return realloc(block, size);
