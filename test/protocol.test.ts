@@ -14,6 +14,7 @@
  */
 import { deflateRawSync, constants as zlibConstants } from 'node:zlib';
 import { connect, ConnectionFailed, WebSocketClose, type CloseResult, type ConnectOptions, type Courier } from '../lib';
+import { arrivals } from './helpers/arrivals';
 import { rawServer, runCleanups } from './helpers/per_test';
 import {
   acceptFor,
@@ -50,7 +51,7 @@ interface Session {
   courier: Courier;
   done: Promise<CloseResult>;
   /** Messages the client delivered to its listeners, in order. */
-  delivered: Message[];
+  delivered: readonly Message[];
   /** The next message delivered (or one delivered and not yet taken). */
   nextMessage(): Promise<Message>;
 }
@@ -60,17 +61,8 @@ type ClientOptions = Omit<ConnectOptions, 'url' | 'on_ready'>;
 /** Starts a raw server and connects to it; resolves once on_ready has run. */
 async function open(client: ClientOptions = {}, server?: RawServerOptions): Promise<Session> {
   const raw = await rawServer(server);
-  const delivered: Message[] = [];
-  let taken = 0;
-  const waiters: Array<(message: Message) => void> = [];
-  const receive = (_: Courier, message: Message) => {
-    delivered.push(message);
-    const waiter = waiters.shift();
-    if (waiter) {
-      taken++;
-      waiter(message);
-    }
-  };
+  const delivered = arrivals<Message>();
+  const receive = (_: Courier, message: Message) => delivered.add(message);
   let ready!: (courier: Courier) => void;
   const courier = new Promise<Courier>((resolve) => (ready = resolve));
   const done = connect({
@@ -95,11 +87,8 @@ async function open(client: ClientOptions = {}, server?: RawServerOptions): Prom
     peer,
     courier: readyCourier,
     done,
-    delivered,
-    nextMessage() {
-      if (taken < delivered.length) return Promise.resolve(delivered[taken++] as Message);
-      return new Promise((resolve) => waiters.push(resolve));
-    },
+    delivered: delivered.all,
+    nextMessage: delivered.next,
   };
 }
 
@@ -113,7 +102,7 @@ interface Outcome {
   /** 'WebSocketClose 1002', 'ConnectionFailed (open)', 'resolved [1000,"bye"]'. */
   settled: string;
   /** What reached on_text/on_binary after the violation. */
-  delivered: Message[];
+  delivered: readonly Message[];
 }
 
 /** Sent after each violation: a client that failed the connection never delivers it. */

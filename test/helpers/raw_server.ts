@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import net, { type AddressInfo } from 'node:net';
+import { arrivals, destroyAndClose } from './arrivals';
 
 // ---------------------------------------------------------------------------
 // Frames
@@ -312,9 +313,7 @@ function startPeer(socket: net.Socket, request: UpgradeRequest, rest: Buffer, ec
 export async function startRawServer(options: RawServerOptions = {}): Promise<RawServer> {
   const { respond = (request: UpgradeRequest) => switchingProtocols(request), echoClose = true } = options;
   const sockets = new Set<net.Socket>();
-  const peers: RawPeer[] = [];
-  const waiters: Array<(peer: RawPeer) => void> = [];
-  let taken = 0;
+  const peers = arrivals<RawPeer>();
   let connections = 0;
 
   const server = net.createServer((socket) => {
@@ -331,12 +330,7 @@ export async function startRawServer(options: RawServerOptions = {}): Promise<Ra
       const request = parseRequest(head.subarray(0, end).toString('latin1'));
       const peer = startPeer(socket, request, head.subarray(end + 4), echoClose);
       socket.write(respond(request));
-      peers.push(peer);
-      const waiter = waiters.shift();
-      if (waiter) {
-        taken++;
-        waiter(peer);
-      }
+      peers.add(peer);
     };
     socket.on('data', onData);
   });
@@ -350,14 +344,7 @@ export async function startRawServer(options: RawServerOptions = {}): Promise<Ra
     get connections() {
       return connections;
     },
-    nextPeer() {
-      if (taken < peers.length) return Promise.resolve(peers[taken++] as RawPeer);
-      return new Promise((resolve) => waiters.push(resolve));
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
+    nextPeer: peers.next,
+    close: () => destroyAndClose(server, sockets),
   };
 }

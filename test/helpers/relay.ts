@@ -8,6 +8,7 @@
  */
 import { once } from 'node:events';
 import net, { type AddressInfo } from 'node:net';
+import { arrivals, destroyAndClose } from './arrivals';
 
 export interface RelayedConnection {
   /** The accepted socket (towards the client). */
@@ -47,9 +48,7 @@ export interface Relay {
 
 export async function startRelay(targetPort: number): Promise<Relay> {
   const sockets = new Set<net.Socket>();
-  const connections: RelayedConnection[] = [];
-  const waiters: Array<(connection: RelayedConnection) => void> = [];
-  let taken = 0;
+  const connections = arrivals<RelayedConnection>();
 
   const track = (socket: net.Socket) => {
     sockets.add(socket);
@@ -114,12 +113,7 @@ export async function startRelay(targetPort: number): Promise<Relay> {
         },
         clientClosed,
       };
-      connections.push(connection);
-      const waiter = waiters.shift();
-      if (waiter) {
-        taken++;
-        waiter(connection);
-      }
+      connections.add(connection);
     });
   });
   server.listen(0, '127.0.0.1');
@@ -129,14 +123,7 @@ export async function startRelay(targetPort: number): Promise<Relay> {
   return {
     port,
     url: `ws://127.0.0.1:${port}`,
-    nextConnection() {
-      if (taken < connections.length) return Promise.resolve(connections[taken++] as RelayedConnection);
-      return new Promise((resolve) => waiters.push(resolve));
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
+    nextConnection: connections.next,
+    close: () => destroyAndClose(server, sockets),
   };
 }

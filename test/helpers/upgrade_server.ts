@@ -8,6 +8,7 @@ import http, { type IncomingMessage } from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket, type ServerOptions } from 'ws';
+import { arrivals } from './arrivals';
 
 export interface Accepted {
   socket: WebSocket;
@@ -30,7 +31,7 @@ export interface UpgradeServer {
   /** Upgrade requests seen so far (including ones ws refused). */
   readonly upgrades: IncomingMessage[];
   /** WebSocket connections accepted so far. */
-  readonly accepted: Accepted[];
+  readonly accepted: readonly Accepted[];
   /** The next accepted WebSocket connection (or an already accepted one not yet taken). */
   nextAccepted(): Promise<Accepted>;
   close(): Promise<void>;
@@ -48,9 +49,7 @@ export async function startUpgradeServer(options: UpgradeServerOptions = {}): Pr
   });
   let tcpConnections = 0;
   const upgrades: IncomingMessage[] = [];
-  const accepted: Accepted[] = [];
-  let taken = 0;
-  const waiters: Array<(value: Accepted) => void> = [];
+  const accepted = arrivals<Accepted>();
 
   httpServer.on('connection', () => tcpConnections++);
   httpServer.prependListener('upgrade', (req: IncomingMessage) => upgrades.push(req));
@@ -68,12 +67,7 @@ export async function startUpgradeServer(options: UpgradeServerOptions = {}): Pr
     });
     socket.on('error', () => {});
     const record: Accepted = { socket, req, messages, bytesReadAtMessage, closed };
-    accepted.push(record);
-    const waiter = waiters.shift();
-    if (waiter) {
-      taken++;
-      waiter(record);
-    }
+    accepted.add(record);
   });
 
   httpServer.listen(0, '127.0.0.1');
@@ -91,12 +85,9 @@ export async function startUpgradeServer(options: UpgradeServerOptions = {}): Pr
       return upgrades;
     },
     get accepted() {
-      return accepted;
+      return accepted.all;
     },
-    nextAccepted() {
-      if (taken < accepted.length) return Promise.resolve(accepted[taken++] as Accepted);
-      return new Promise<Accepted>((resolve) => waiters.push(resolve));
-    },
+    nextAccepted: accepted.next,
     close: () =>
       new Promise<void>((resolve) => {
         for (const client of wss.clients) client.terminate();
