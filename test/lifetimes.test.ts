@@ -13,7 +13,7 @@ import { once } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import net from 'node:net';
 import type { ServerOptions, WebSocket } from 'ws';
-import { connect, ConnectionFailed, WebSocketClose } from '../lib';
+import { connect, ConnectionFailed, WebSocketClose, type ConnectOptions } from '../lib';
 import { echoOnce, openClient as open, rejectionOf, startClient } from './helpers/client';
 import { nodeChild, notFoundServer, onCleanup, rawServer, runCleanups, worker, wsServer } from './helpers/per_test';
 import { closePayload, frame, OP } from './helpers/raw_server';
@@ -642,70 +642,54 @@ describe('exceptions from user callbacks', () => {
     const HOST = 'lws-lookup.test';
     const urlFor = (port: number) => `ws://${HOST}:${port}/`;
 
+    /** connect() to `port` by name through `lookup`: what it rejected with, a ConnectionFailed. */
+    async function failureThrough(
+      port: number,
+      lookup: ConnectOptions['lookup'],
+      options: Partial<ConnectOptions> = {},
+    ): Promise<ConnectionFailed> {
+      const error = await rejectionOf(connect({ url: urlFor(port), on_ready: () => {}, lookup, ...options }));
+      expect(error).toBeInstanceOf(ConnectionFailed);
+      return error as ConnectionFailed;
+    }
+
     test('throwing synchronously: rejects ConnectionFailed in phase "dns" naming the error, not an uncaught exception', async () => {
       const server = await wsServer();
-      const error = await rejectionOf(
-        connect({
-          url: urlFor(server.port),
-          on_ready: () => {},
-          lookup: () => {
-            throw new Error('resolver exploded');
-          },
-        }),
-      );
-      expect(error).toBeInstanceOf(ConnectionFailed);
-      expect((error as ConnectionFailed).phase).toBe('dns');
-      expect((error as ConnectionFailed).host).toBe(HOST);
-      expect((error as ConnectionFailed).message).toContain('resolver exploded');
+      const error = await failureThrough(server.port, () => {
+        throw new Error('resolver exploded');
+      });
+      expect(error.phase).toBe('dns');
+      expect(error.host).toBe(HOST);
+      expect(error.message).toContain('resolver exploded');
     });
 
     test('throwing something that is not an Error: the same, and the message says what was thrown', async () => {
       const server = await wsServer();
-      const error = await rejectionOf(
-        connect({
-          url: urlFor(server.port),
-          on_ready: () => {},
-          lookup: () => {
-            throw 'resolver string boom'; // eslint-disable-line no-throw-literal
-          },
-        }),
-      );
-      expect(error).toBeInstanceOf(ConnectionFailed);
-      expect((error as ConnectionFailed).phase).toBe('dns');
-      expect((error as ConnectionFailed).message).toContain('resolver string boom');
+      const error = await failureThrough(server.port, () => {
+        throw 'resolver string boom'; // eslint-disable-line no-throw-literal
+      });
+      expect(error.phase).toBe('dns');
+      expect(error.message).toContain('resolver string boom');
     });
 
     test('calling back with an error: rejects ConnectionFailed in phase "dns" with its code', async () => {
       const server = await wsServer();
-      const error = await rejectionOf(
-        connect({
-          url: urlFor(server.port),
-          on_ready: () => {},
-          lookup: (_host, _options, callback) =>
-            setImmediate(() => callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${HOST}`), { code: 'ENOTFOUND' }), [])),
-        }),
+      const error = await failureThrough(server.port, (_host, _options, callback) =>
+        setImmediate(() => callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${HOST}`), { code: 'ENOTFOUND' }), [])),
       );
-      expect(error).toBeInstanceOf(ConnectionFailed);
-      expect((error as ConnectionFailed).phase).toBe('dns');
-      expect((error as ConnectionFailed).message).toContain('ENOTFOUND');
+      expect(error.phase).toBe('dns');
+      expect(error.message).toContain('ENOTFOUND');
     });
 
     test('calling back twice (an error, then addresses): the first answer counts, and nothing connects', async () => {
       const server = await wsServer();
       let connections = 0;
       server.server.on('connection', () => connections++);
-      const error = await rejectionOf(
-        connect({
-          url: urlFor(server.port),
-          on_ready: () => {},
-          lookup: (_host, _options, callback) => {
-            callback(Object.assign(new Error('first: no'), { code: 'EAI_AGAIN' }), []);
-            callback(null, [{ address: '127.0.0.1', family: 4 }]);
-          },
-        }),
-      );
-      expect(error).toBeInstanceOf(ConnectionFailed);
-      expect((error as ConnectionFailed).phase).toBe('dns');
+      const error = await failureThrough(server.port, (_host, _options, callback) => {
+        callback(Object.assign(new Error('first: no'), { code: 'EAI_AGAIN' }), []);
+        callback(null, [{ address: '127.0.0.1', family: 4 }]);
+      });
+      expect(error.phase).toBe('dns');
       await turns(20);
       expect(connections).toBe(0);
     });
@@ -715,18 +699,14 @@ describe('exceptions from user callbacks', () => {
       let connections = 0;
       server.server.on('connection', () => connections++);
       let answer: (() => void) | undefined;
-      const error = await rejectionOf(
-        connect({
-          url: urlFor(server.port),
-          on_ready: () => {},
-          connect_timeout: 1,
-          lookup: (_host, _options, callback) => {
-            answer = () => callback(null, [{ address: '127.0.0.1', family: 4 }]);
-          },
-        }),
+      const error = await failureThrough(
+        server.port,
+        (_host, _options, callback) => {
+          answer = () => callback(null, [{ address: '127.0.0.1', family: 4 }]);
+        },
+        { connect_timeout: 1 },
       );
-      expect(error).toBeInstanceOf(ConnectionFailed);
-      expect((error as ConnectionFailed).phase).toBe('timeout');
+      expect(error.phase).toBe('timeout');
 
       answer!();
       await turns(50);
