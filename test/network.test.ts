@@ -12,7 +12,7 @@ import path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { connect, ConnectionFailed, WebSocketClose } from '../lib';
 import { rejectionOf, startClient } from './helpers/client';
-import { onCleanup, runCleanups } from './helpers/per_test';
+import { onCleanup, runCleanups, wsServer } from './helpers/per_test';
 import { closeSeen, spawnNode } from './helpers/tools';
 
 afterEach(runCleanups);
@@ -112,19 +112,13 @@ describe('connect_timeout', () => {
   test("a server that answers the upgrade after 16 s, past lws's own 15 s limit on a step of the opening: connect_timeout 30 lets it complete", async () => {
     const ANSWER_AFTER_MS = 16_000;
     // The server's behaviour under test: it holds the upgrade, then accepts.
-    const wss = new WebSocketServer({
-      host: '127.0.0.1',
-      port: 0,
+    const server = await wsServer((socket) => socket.close(1000, 'late but fine'), {
       verifyClient: (_info, accept) => void setTimeout(() => accept(true), ANSWER_AFTER_MS),
     });
-    await once(wss, 'listening');
-    onCleanup(() => new Promise<void>((resolve) => wss.close(() => resolve())));
-    wss.on('connection', (socket: WebSocket) => socket.close(1000, 'late but fine'));
-    const { port } = wss.address() as AddressInfo;
     const started = process.hrtime.bigint();
     let ready = false;
 
-    const result = await connect({ url: `ws://127.0.0.1:${port}/`, connect_timeout: 30, on_ready: () => (ready = true) });
+    const result = await connect({ url: `${server.url}/`, connect_timeout: 30, on_ready: () => (ready = true) });
 
     expect(result).toEqual([1000, 'late but fine']);
     expect(ready).toBe(true);
