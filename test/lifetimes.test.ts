@@ -220,6 +220,14 @@ describe('garbage collection (children run with --expose-gc)', () => {
     })();
   `;
 
+  /** Runs COLLECTED_AFTER_END for `modes` against `url` and, once it exited cleanly, gives its report. */
+  async function collectedReport(url: string, modes: string[]): Promise<Record<string, { outcome: string; courier: string }>> {
+    const child = nodeChild(COLLECTED_AFTER_END, [url, ...modes], ['--expose-gc']);
+    const { code, signal } = await child.exited;
+    expect({ code, signal, stderr: child.stderr() }).toEqual({ code: 0, signal: null, stderr: '' });
+    return JSON.parse(child.lines[0] ?? '{}') as Record<string, { outcome: string; courier: string }>;
+  }
+
   test('a connection that is over is collected: a WeakRef to its Courier clears, however it ended', async () => {
     const modes = ['client-close', 'server-close', 'server-drop', 'on-ready-throws', 'queued-server-drop'];
     const server = await routedServer((socket, req) => {
@@ -230,11 +238,7 @@ describe('garbage collection (children run with --expose-gc)', () => {
       }
     });
 
-    const child = nodeChild(COLLECTED_AFTER_END, [server.url, ...modes], ['--expose-gc']);
-    const { code, signal } = await child.exited;
-
-    expect({ code, signal, stderr: child.stderr() }).toEqual({ code: 0, signal: null, stderr: '' });
-    const report = JSON.parse(child.lines[0] ?? '{}') as Record<string, { outcome: string; courier: string }>;
+    const report = await collectedReport(server.url, modes);
     expect(report).toEqual({
       'client-close': { outcome: 'resolved [1000,"bye"]', courier: 'collected' },
       'server-close': { outcome: 'resolved [1000,"server done"]', courier: 'collected' },
@@ -249,11 +253,7 @@ describe('garbage collection (children run with --expose-gc)', () => {
     const modes = ['paused-client-close'];
     const server = await routedServer(() => undefined);
 
-    const child = nodeChild(COLLECTED_AFTER_END, [server.url, ...modes], ['--expose-gc']);
-    const { code, signal } = await child.exited;
-
-    expect({ code, signal, stderr: child.stderr() }).toEqual({ code: 0, signal: null, stderr: '' });
-    const report = JSON.parse(child.lines[0] ?? '{}') as Record<string, { outcome: string; courier: string }>;
+    const report = await collectedReport(server.url, modes);
     expect(report).toEqual({
       'paused-client-close': { outcome: 'resolved [1000,"bye"]', courier: 'collected' },
       control: { outcome: '', courier: 'collected' },
