@@ -6,6 +6,7 @@ import type { LookupAddress } from 'node:dns';
 import { statSync } from 'node:fs';
 import { numericAddress, resolveAddresses } from './addresses';
 import { Courier, type Negotiated } from './courier';
+import { setDeadline, type Deadline } from './deadlines';
 import { ConnectionFailed, General, WebSocketClose, type FailurePhase } from './errors';
 import { native, NativeEventKind, type CloseInitiator, type NativeConnection, type NativeEventBatch, type NativeVhostOptions } from './native';
 import { parseConnectOptions, type ConnectOptions, type ConnectSettings, type LookupFunction } from './options';
@@ -50,7 +51,7 @@ class ConnectionRun {
   readonly #attemptErrors: string[] = [];
   #attemptTimer: NodeJS.Timeout | undefined;
   /** connect_timeout: until the handshake completes. */
-  #connectTimer: NodeJS.Timeout | undefined;
+  #connectDeadline: Deadline | undefined;
   #vhost: NativeVhostOptions | undefined;
   /** With a signal, until on_ready: the signal fired, the attempt is dropped. */
   #onAbort: (() => void) | undefined;
@@ -82,10 +83,10 @@ class ConnectionRun {
       };
       signal.addEventListener('abort', this.#onAbort, { once: true });
     }
-    this.#connectTimer = setTimeout(() => {
+    this.#connectDeadline = setDeadline(connectTimeoutMs, () => {
       this.#dropAttempt();
       this.#fail('timeout', `no WebSocket connection within ${connectTimeoutMs / 1000} s (connect_timeout)`);
-    }, connectTimeoutMs);
+    });
     const route = this.#route();
     if (!(route instanceof Promise)) return this.#begin(route);
     route.then(
@@ -266,8 +267,8 @@ class ConnectionRun {
    * idle connection would otherwise keep for its whole life.
    */
   #opened(): void {
-    clearTimeout(this.#connectTimer);
-    this.#connectTimer = undefined;
+    this.#connectDeadline?.cancel();
+    this.#connectDeadline = undefined;
     if (this.#onAbort) this.#opening?.signal?.removeEventListener('abort', this.#onAbort);
     this.#onAbort = undefined;
     this.#vhost = undefined;
