@@ -136,7 +136,6 @@ Napi::Function Connection::Define(Napi::Env env) {
 // every value.
 Connection::Connection(const Napi::CallbackInfo& info)
     : Napi::ObjectWrap<Connection>(info), state_(Addon::State(info.Env())) {
-  Napi::Env env = info.Env();
   Napi::Object options = info[0].As<Napi::Object>();
   report_connected_ = info[4].As<Napi::Boolean>().Value();
   on_events_ = Napi::Persistent(info[5].As<Napi::Function>());
@@ -160,19 +159,32 @@ Connection::Connection(const Napi::CallbackInfo& info)
   Ref();
   state_->ConnectionStarted();
 
-  lws_vhost* vhost = state_->context().Vhost(GetString(vhost_options, "key"),
-                                             [&] { return ReadVhostConfig(vhost_options); });
-  if (!vhost) {
+  vhost_ = state_->context().Vhost(GetString(vhost_options, "key"), [&] { return ReadVhostConfig(vhost_options); });
+  if (!vhost_) {
     FinishFailed(state_->context().error(), "setup");
     state_->loop().Kick();
     return;
   }
+  port_ = static_cast<int>(GetUint(options, "port"));
+  ssl_flags_ = static_cast<int>(GetUint(options, "sslFlags"));
+  Napi::Value logger = info[3];
+  if (logger.IsObject()) {
+    logger_ = Napi::Persistent(logger.As<Napi::Object>());
+    log_context_ = Logger::Unwrap(logger_.Value())->log_context();
+  }
+  state_->ScheduleStart(this);
+}
 
+// Called by EnvState with the other connections started in the same turn,
+// once JavaScript is done: their connect()s reach the server together.
+void Connection::Start() {
+  started_ = true;
+  if (finished_) return;  // aborted before it started
   lws_client_connect_info connect{};
   connect.context = state_->context().get();
-  connect.vhost = vhost;
+  connect.vhost = vhost_;
   connect.address = address_.c_str();
-  connect.port = static_cast<int>(GetUint(options, "port"));
+  connect.port = port_;
   connect.path = path_.c_str();
   connect.host = host_.c_str();
   connect.protocol = protocols_.empty() ? nullptr : protocols_.c_str();
@@ -184,22 +196,16 @@ Connection::Connection(const Napi::CallbackInfo& info)
   // so a new one goes last, which lws's sorted insert (a walk from the head)
   // finds in one step; mixed with the opening's timeouts, each new timeout
   // walked past those of every connection opening.
-  connect.ssl_connection = static_cast<int>(GetUint(options, "sslFlags")) | LCCSCF_WAKE_SUSPEND__VALIDITY;
+  connect.ssl_connection = ssl_flags_ | LCCSCF_WAKE_SUSPEND__VALIDITY;
   connect.retry_and_idle_policy = &retry_policy_;
   connect.opaque_user_data = this;
   connect.pwsi = &wsi_;
-  Napi::Value logger = info[3];
-  if (logger.IsObject()) {
-    logger_ = Napi::Persistent(logger.As<Napi::Object>());
-    connect.log_cx = Logger::Unwrap(logger_.Value())->log_context();
-  }
+  connect.log_cx = log_context_;
 
-  // lws may report a failure from inside this call; like every event it is
-  // delivered from the loop, after this constructor has returned.
+  // lws may report a failure from inside this call: it is queued like any
+  // event, and delivered once this turn's starts are done.
   if (!lws_client_connect_via_info(&connect) && !finished_)
     FinishFailed("lws could not start the connection", "connect");
-  state_->loop().Kick();
-  (void)env;
 }
 
 Connection::~Connection() {
@@ -688,7 +694,12 @@ Napi::Value Connection::SetPaused(const Napi::CallbackInfo& info) {
 // abort(): drops the connection without a closing handshake; it ends with
 // a Failed event like any connection that could not be completed.
 Napi::Value Connection::Abort(const Napi::CallbackInfo& info) {
-  if (wsi_ && state_ && !finished_) {
+  if (state_ && !finished_ && !started_) {
+    // Not started yet: it never will be.
+    aborted_ = true;
+    FinishFailed("aborted before it connected", phase_);
+    state_->loop().Kick();
+  } else if (wsi_ && state_ && !finished_) {
     aborted_ = true;
     // Closed now, outside lws: an asynchronous kill is a timeout, which lws
     // replaces with its own as soon as the connect or handshake moves on.

@@ -29,6 +29,8 @@ class Connection : public Napi::ObjectWrap<Connection>, public Deliverable {
 
   void Deliver() override;
   void Detach() override;
+  // Asks lws to connect (EnvState calls it after JavaScript's turn).
+  void Start();
   // Hands the frames queued since the last flush to lws (EnvState calls it
   // once JavaScript has had its turn).
   void Flush();
@@ -98,15 +100,20 @@ class Connection : public Napi::ObjectWrap<Connection>, public Deliverable {
   lws* wsi_ = nullptr;
   Napi::FunctionReference on_events_;
   Napi::ObjectReference logger_;  // its log context must outlive the wsi
+  lws_log_cx_t* log_context_ = nullptr;
   std::vector<Event> events_;
   std::string event_bytes_;  // borrowed from EnvState while events wait
   bool pending_ = false;       // in the environment's delivery list
   bool finished_ = false;      // the final event is queued
   bool released_ = false;      // JS no longer held alive by us
+  bool started_ = false;       // Start() has run
   bool aborted_ = false;       // abort() was called: no further progress
   bool report_connected_ = false;  // JS wants the Connected event
 
   // Connection settings, kept alive for lws while it connects.
+  lws_vhost* vhost_ = nullptr;
+  int port_ = 0;
+  int ssl_flags_ = 0;
   std::string address_, host_, path_, protocols_;
   std::vector<std::string> headers_;  // "Name:", value, "Name:", value ...
   lws_retry_bo_t retry_policy_{};

@@ -22,7 +22,7 @@ void EnvState::DeliverPending() {
   // queues is picked up by this same loop rather than delivered re-entrantly.
   if (delivering_ || closing_) return;
   delivering_ = true;
-  while (!pending_.empty() || !flush_.empty()) {
+  while (!pending_.empty() || !flush_.empty() || !starts_.empty()) {
     std::vector<Deliverable*> batch;
     batch.swap(pending_);
     for (Deliverable* object : batch)
@@ -32,6 +32,10 @@ void EnvState::DeliverPending() {
     writers.swap(flush_);
     for (Connection* connection : writers)
       if (objects_.count(connection)) connection->Flush();
+    std::vector<Connection*> starting;
+    starting.swap(starts_);
+    for (Connection* connection : starting)
+      if (objects_.count(connection)) connection->Start();
   }
   delivering_ = false;
 }
@@ -51,10 +55,16 @@ void EnvState::ScheduleFlush(Connection* connection) {
   if (!delivering_) loop_.Kick();
 }
 
+void EnvState::ScheduleStart(Connection* connection) {
+  starts_.push_back(connection);
+  if (!delivering_) loop_.Kick();
+}
+
 void EnvState::Teardown(std::function<void()> done) {
   closing_ = true;
   pending_.clear();
   flush_.clear();
+  starts_.clear();
   // lws runs every connection's close callbacks inside this call; with
   // closing_ set they only record, and nothing reaches JavaScript.
   context_.Destroy();

@@ -48,6 +48,11 @@ class EnvState {
   // is done queueing (after event delivery, or on the next loop turn).
   void ScheduleFlush(Connection* connection);
 
+  // `connection` is to connect: it does, with every other connection started
+  // in the same turn, once JavaScript has had its turn (after event
+  // delivery, or on the next loop turn).
+  void ScheduleStart(Connection* connection);
+
   // An open connection keeps the process alive; the last one to end lets it exit.
   void ConnectionStarted();
   void ConnectionEnded();
@@ -64,6 +69,7 @@ class EnvState {
   std::unordered_set<Deliverable*> objects_;  // connections and loggers alive
   std::vector<Deliverable*> pending_;
   std::vector<Connection*> flush_;
+  std::vector<Connection*> starts_;
   std::string spare_buffer_;
   int live_connections_ = 0;
   bool delivering_ = false;

@@ -28,10 +28,12 @@ EventLoop::EventLoop(uv_loop_t* loop) : loop_(loop) {
   uv_timer_init(loop_, &timer_);
   uv_idle_init(loop_, &idle_);
   uv_prepare_init(loop_, &prepare_);
+  uv_check_init(loop_, &check_);
   uv_async_init(loop_, &keepalive_, nullptr);
   for (uv_handle_t* handle : {reinterpret_cast<uv_handle_t*>(&timer_),
                               reinterpret_cast<uv_handle_t*>(&idle_),
                               reinterpret_cast<uv_handle_t*>(&prepare_),
+                              reinterpret_cast<uv_handle_t*>(&check_),
                               reinterpret_cast<uv_handle_t*>(&keepalive_)}) {
     handle->data = this;
     ++open_handles_;
@@ -40,6 +42,7 @@ EventLoop::EventLoop(uv_loop_t* loop) : loop_(loop) {
   // housekeeping timer never does.
   uv_unref(reinterpret_cast<uv_handle_t*>(&timer_));
   uv_unref(reinterpret_cast<uv_handle_t*>(&prepare_));
+  uv_unref(reinterpret_cast<uv_handle_t*>(&check_));
   uv_unref(reinterpret_cast<uv_handle_t*>(&keepalive_));
 }
 
@@ -179,7 +182,13 @@ void EventLoop::OnPoll(uv_poll_t* handle, int status, int events) {
   ++self->lws_depth_;
   lws_service_fd(self->context_, &pollfd);
   --self->lws_depth_;
-  self->Service();
+  // The rest waits until every socket ready in this turn has been read.
+  uv_check_start(&self->check_, OnCheck);
+}
+
+void EventLoop::OnCheck(uv_check_t* handle) {
+  uv_check_stop(handle);
+  static_cast<EventLoop*>(handle->data)->Service();
 }
 
 void EventLoop::OnTimer(uv_timer_t* handle) { static_cast<EventLoop*>(handle->data)->Service(); }
@@ -232,6 +241,7 @@ void EventLoop::Close(std::function<void()> done) {
   uv_close(reinterpret_cast<uv_handle_t*>(&timer_), OnHandleClosed);
   uv_close(reinterpret_cast<uv_handle_t*>(&idle_), OnHandleClosed);
   uv_close(reinterpret_cast<uv_handle_t*>(&prepare_), OnHandleClosed);
+  uv_close(reinterpret_cast<uv_handle_t*>(&check_), OnHandleClosed);
   uv_close(reinterpret_cast<uv_handle_t*>(&keepalive_), OnHandleClosed);
 }
 

@@ -1,7 +1,9 @@
 // lws's custom event-library hook, implemented on a Node environment's own
 // libuv loop: one uv_poll_t per lws socket, one uv_timer_t for lws's
 // scheduler, and no thread or busy polling of our own. What lws asks to
-// watch is handed to libuv once per loop turn, just before it polls.
+// watch is handed to libuv once per loop turn, just before it polls; what
+// lws read in a turn goes on (timers, delivery to JavaScript) once every
+// ready socket has been read, from a uv_check_t.
 #pragma once
 
 #include <libwebsockets.h>
@@ -59,6 +61,7 @@ class EventLoop {
   static void OnTimer(uv_timer_t* handle);
   static void OnIdle(uv_idle_t* handle);
   static void OnPrepare(uv_prepare_t* handle);
+  static void OnCheck(uv_check_t* handle);
   static void OnHandleClosed(uv_handle_t* handle);
 
   void CloseWatcher(lws* wsi);
@@ -75,6 +78,7 @@ class EventLoop {
   uv_timer_t timer_;
   uv_idle_t idle_;
   uv_prepare_t prepare_;
+  uv_check_t check_;
   uv_async_t keepalive_;
   int lws_depth_ = 0;
   int open_handles_ = 0;

@@ -14,6 +14,7 @@ import { connect, ConnectionFailed, WebSocketClose } from '../lib';
 import { rejectionOf, startClient } from './helpers/client';
 import { onCleanup, runCleanups, wsServer } from './helpers/per_test';
 import { closeSeen, spawnNode } from './helpers/tools';
+import { turns } from './helpers/turns';
 
 afterEach(runCleanups);
 
@@ -238,6 +239,39 @@ describe('signal', () => {
     await once(probe, 'connect');
     const first = await accepted;
     expect(first.remotePort).toBe(probe.localPort);
+  });
+
+  // The addon starts the connections of one turn together, after
+  // JavaScript's turn: an abort in between must stop the start.
+  test('aborting in the same turn as connect(): rejects with the reason, nothing reaches the server', async () => {
+    const { port, accepted } = await silentServer();
+    const controller = new AbortController();
+    const result = connect({ url: `ws://127.0.0.1:${port}/`, signal: controller.signal, on_ready: () => undefined });
+    controller.abort();
+
+    await expect(result).rejects.toBe(controller.signal.reason);
+    // Past the turn in which the addon starts connections (its connect()
+    // would reach the listen queue at once): then a probe is the first.
+    await turns(2);
+    const probe = net.connect(port, '127.0.0.1');
+    onCleanup(() => probe.destroy());
+    await once(probe, 'connect');
+    const first = await accepted;
+    expect(first.remotePort).toBe(probe.localPort);
+  });
+
+  test('aborting in the same turn as connect() lets the process exit by itself', async () => {
+    const { port } = await silentServer();
+    const child = spawnNode(
+      `const { connect } = require(process.env.LWS_DIST);
+       const controller = new AbortController();
+       connect({ url: process.argv[1], signal: controller.signal, on_ready: () => {} }).catch((e) => console.log('rejected ' + e.name));
+       controller.abort();`,
+      [`ws://127.0.0.1:${port}/`],
+    );
+
+    const { code, signal } = await child.exited;
+    expect({ code, signal, stderr: child.stderr(), lines: child.lines }).toEqual({ code: 0, signal: null, stderr: '', lines: ['rejected AbortError'] });
   });
 
   test('aborting after on_ready changes nothing: the connection closes as it would have', async () => {
