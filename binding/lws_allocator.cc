@@ -5,14 +5,14 @@
 //   connection opens, whether or not anything arrives. From the malloc heap
 //   each kept at least its first page resident (malloc's header) and cost an
 //   idle connection 4 KiB. Mapped, with no header, a page is resident only
-//   once lws writes to it, and freeing returns the pages at once.
+//   once lws writes to it, and a freed buffer's pages go back at once.
 // - The 4 KiB that holds each handshake's headers ("ah data"), freed once
 //   the connection is open. From malloc, the blocks of the handshakes in
 //   flight lie between the connections' long-lived blocks, and once freed
 //   leave holes that keep about 1 KiB per open connection resident after a
-//   burst of openings. A few freed ones are kept for the next handshakes,
-//   so a burst costs few system calls.
+//   burst of openings. Freed ones stay resident for the next handshakes.
 //
+// Both come from SlotPools, mapped many blocks at a time (slot_pool.h).
 // Every other allocation goes to malloc: lws also allocates large
 // short-lived blocks (leftover input, for one), and a map and unmap for each
 // would cost more than it saves.
@@ -20,11 +20,10 @@
 // Under valgrind (scripts/valgrind.sh sets LWS_NODE_RX_BUFFER_FROM_MALLOC)
 // both come from malloc as well: memcheck's red zones catch a write past a
 // malloc block, where one past a mapped block's end would land unseen in the
-// rest of its last page, and a kept block would hide a use after free.
+// next slot, and a reused slot would hide a use after free.
 #include "lws_allocator.h"
 
 #include <libwebsockets.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -32,8 +31,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
-#include <unordered_map>
 #include <vector>
+
+#include "slot_pool.h"
 
 namespace lwsnode {
 
@@ -45,76 +45,68 @@ namespace {
 constexpr const char kReceiveBuffer[] = "client frame buffer";
 constexpr size_t kMapFrom = 64 * 1024;  // a smaller buffer is as well off in the heap
 constexpr const char kHandshakeHeaders[] = "ah data";
-constexpr size_t kHandshakeBlocksKept = 32;
-
-// Every lws context in the process (one per worker thread) shares the
-// allocator, so the registry of mapped blocks is locked.
-std::mutex mapped_mutex;
-std::unordered_map<void*, size_t>& Mapped() {
-  static auto* mapped = new std::unordered_map<void*, size_t>();  // never destroyed: lws may free at exit
-  return *mapped;
-}
-// Freed handshake blocks of one page, still mapped and registered.
-std::vector<void*>& KeptPages() {
-  static auto* kept = new std::vector<void*>();
-  return *kept;
-}
+// About 2 MiB of address space per chunk of receive buffers; handshake
+// blocks in chunks of 128 KiB, which is also the most an emptied chunk
+// keeps resident.
+constexpr size_t kReceiveBuffersPerChunk = 16;
+constexpr size_t kHandshakeBlocksPerChunk = 32;
 
 size_t PageSize() {
   static const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
   return page;
 }
 
-// The length of `block` if it is one of ours; 0 if it came from malloc.
-// Mapped blocks are page-aligned, so most malloc blocks need no lookup.
-size_t MappedLength(void* block) {
-  if (reinterpret_cast<uintptr_t>(block) % PageSize() != 0) return 0;
-  std::lock_guard<std::mutex> lock(mapped_mutex);
-  auto found = Mapped().find(block);
-  return found == Mapped().end() ? 0 : found->second;
+size_t PageRounded(size_t size) { return (size + PageSize() - 1) / PageSize() * PageSize(); }
+
+// Every lws context in the process (one per worker thread) shares the
+// allocator, so the pools are locked. One pool per block length: lws asks
+// for the same two lengths every time.
+std::mutex pools_mutex;
+std::vector<SlotPool*>& Pools() {
+  static auto* pools = new std::vector<SlotPool*>();  // never destroyed: lws may free at exit
+  return *pools;
 }
 
-void* Map(size_t size) {
-  size_t length = (size + PageSize() - 1) / PageSize() * PageSize();
-  if (length == PageSize()) {
-    std::lock_guard<std::mutex> lock(mapped_mutex);
-    if (!KeptPages().empty()) {
-      void* block = KeptPages().back();
-      KeptPages().pop_back();
-      return block;
-    }
-  }
-  void* block = mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (block == MAP_FAILED) return nullptr;
-  std::lock_guard<std::mutex> lock(mapped_mutex);
-  Mapped().emplace(block, length);
-  return block;
+SlotPool* PoolFor(size_t length, bool receive_buffer) {
+  for (SlotPool* pool : Pools())
+    if (pool->slot_length() == length) return pool;
+  auto* pool = receive_buffer ? new SlotPool(length, kReceiveBuffersPerChunk, true)
+                              : new SlotPool(length, kHandshakeBlocksPerChunk, false);
+  Pools().push_back(pool);
+  return pool;
 }
 
-void Unmap(void* block, size_t length) {
-  {
-    std::lock_guard<std::mutex> lock(mapped_mutex);
-    if (length == PageSize() && KeptPages().size() < kHandshakeBlocksKept) {
-      KeptPages().push_back(block);
-      return;
-    }
-    Mapped().erase(block);
-  }
-  munmap(block, length);
+// The pool `block` came from, or null for a malloc block. Slots are
+// page-aligned, so most malloc blocks need no lookup.
+SlotPool* OwnerOf(void* block) {
+  if (reinterpret_cast<uintptr_t>(block) % PageSize() != 0) return nullptr;
+  for (SlotPool* pool : Pools())
+    if (pool->Owns(block)) return pool;
+  return nullptr;
 }
 
-// Whether a new allocation is one of the two above.
-bool ShouldMap(size_t size, const char* reason) {
+// Whether a new allocation is one of the two above, and which.
+bool ShouldMap(size_t size, const char* reason, bool* receive_buffer) {
   if (!reason) return false;
-  if (size >= kMapFrom) return std::strcmp(reason, kReceiveBuffer) == 0;
+  *receive_buffer = size >= kMapFrom;
+  if (*receive_buffer) return std::strcmp(reason, kReceiveBuffer) == 0;
   return std::strcmp(reason, kHandshakeHeaders) == 0;
 }
 
 // lws's one allocation entry point: realloc semantics, size 0 frees.
 void* Reallocate(void* block, size_t size, const char* reason) {
-  if (!block && size && ShouldMap(size, reason)) return Map(size);
-  size_t mapped_length = block ? MappedLength(block) : 0;
-  if (!mapped_length) {
+  bool receive_buffer = false;
+  if (!block && size && ShouldMap(size, reason, &receive_buffer)) {
+    size_t length = PageRounded(size);
+    std::lock_guard<std::mutex> lock(pools_mutex);
+    return PoolFor(length, receive_buffer)->Take();
+  }
+  SlotPool* owner = nullptr;
+  if (block) {
+    std::lock_guard<std::mutex> lock(pools_mutex);
+    owner = OwnerOf(block);
+  }
+  if (!owner) {
     if (size) return realloc(block, size);
     free(block);
     return nullptr;
@@ -124,9 +116,10 @@ void* Reallocate(void* block, size_t size, const char* reason) {
   if (size) {
     moved = malloc(size);
     if (!moved) return nullptr;  // as realloc: the old block stays valid
-    std::memcpy(moved, block, std::min(mapped_length, size));
+    std::memcpy(moved, block, std::min(owner->slot_length(), size));
   }
-  Unmap(block, mapped_length);
+  std::lock_guard<std::mutex> lock(pools_mutex);
+  owner->Give(block);
   return moved;
 }
 

@@ -1,0 +1,67 @@
+#include "slot_pool.h"
+
+#include <sys/mman.h>
+
+#include <algorithm>
+
+namespace lwsnode {
+
+SlotPool::SlotPool(size_t slot_length, size_t slots_per_chunk, bool release_freed)
+    : slot_length_(slot_length), slots_per_chunk_(static_cast<uint32_t>(slots_per_chunk)), release_freed_(release_freed) {}
+
+void* SlotPool::Take() {
+  if (roomy_.empty()) {
+    void* base = mmap(nullptr, slot_length_ * slots_per_chunk_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (base == MAP_FAILED) return nullptr;
+    auto* chunk = new Chunk{static_cast<char*>(base), 0};
+    auto by_base = [](const Chunk* a, const Chunk* b) { return a->base < b->base; };
+    chunks_.insert(std::upper_bound(chunks_.begin(), chunks_.end(), chunk, by_base), chunk);
+    roomy_.push_back(chunk);
+  }
+  Chunk* chunk = roomy_.back();
+  uint32_t index;
+  if (!chunk->given_back.empty()) {
+    index = chunk->given_back.back();
+    chunk->given_back.pop_back();
+  } else {
+    index = chunk->never_taken++;
+  }
+  chunk->live++;
+  if (!HasRoom(*chunk)) roomy_.pop_back();
+  return chunk->base + index * slot_length_;
+}
+
+void SlotPool::Give(void* slot) {
+  Chunk* chunk = ChunkOf(slot);
+  bool had_room = HasRoom(*chunk);
+  if (release_freed_) madvise(slot, slot_length_, MADV_DONTNEED);
+  chunk->given_back.push_back(static_cast<uint32_t>((static_cast<char*>(slot) - chunk->base) / slot_length_));
+  chunk->live--;
+  if (!had_room) roomy_.push_back(chunk);
+  // The last chunk stays, empty, so that one connection at a time does not
+  // map and unmap a chunk each.
+  if (chunk->live == 0 && chunks_.size() > 1) Release(chunk);
+}
+
+bool SlotPool::Owns(const void* block) const { return ChunkOf(block) != nullptr; }
+
+SlotPool::Chunk* SlotPool::ChunkOf(const void* block) const {
+  const char* at = static_cast<const char*>(block);
+  auto after = std::upper_bound(chunks_.begin(), chunks_.end(), at, [](const char* a, const Chunk* c) { return a < c->base; });
+  if (after == chunks_.begin()) return nullptr;
+  Chunk* chunk = *(after - 1);
+  return at < chunk->base + slot_length_ * slots_per_chunk_ ? chunk : nullptr;
+}
+
+bool SlotPool::HasRoom(const Chunk& chunk) const {
+  return !chunk.given_back.empty() || chunk.never_taken < slots_per_chunk_;
+}
+
+void SlotPool::Release(Chunk* chunk) {
+  munmap(chunk->base, slot_length_ * slots_per_chunk_);
+  chunks_.erase(std::find(chunks_.begin(), chunks_.end(), chunk));
+  roomy_.erase(std::find(roomy_.begin(), roomy_.end(), chunk));
+  delete chunk;
+}
+
+}  // namespace lwsnode
