@@ -12,7 +12,7 @@ import path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { connect, ConnectionFailed, WebSocketClose } from '../lib';
 import { rejectionOf, startClient } from './helpers/client';
-import { onCleanup, runCleanups, wsServer } from './helpers/per_test';
+import { nodeChild, onCleanup, runCleanups, wsServer } from './helpers/per_test';
 import { closeSeen, spawnNode } from './helpers/tools';
 import { turns } from './helpers/turns';
 
@@ -212,6 +212,15 @@ describe('signal', () => {
     return { port: (silent.address() as AddressInfo).port, accepted };
   }
 
+  /** A probe connected now is the first connection the server sees: none of ours came before. */
+  async function expectProbeFirst(port: number, accepted: Promise<net.Socket>): Promise<void> {
+    const probe = net.connect(port, '127.0.0.1');
+    onCleanup(() => probe.destroy());
+    await once(probe, 'connect');
+    const first = await accepted;
+    expect(first.remotePort).toBe(probe.localPort);
+  }
+
   test('aborting while the handshake is pending drops the attempt and rejects with signal.reason', async () => {
     const { port, accepted } = await silentServer();
     const controller = new AbortController();
@@ -233,12 +242,7 @@ describe('signal', () => {
 
     await expect(connect({ url: `ws://127.0.0.1:${port}/`, signal: AbortSignal.abort(reason), on_ready: () => undefined })).rejects.toBe(reason);
 
-    // A probe connected now is the first connection the server sees.
-    const probe = net.connect(port, '127.0.0.1');
-    onCleanup(() => probe.destroy());
-    await once(probe, 'connect');
-    const first = await accepted;
-    expect(first.remotePort).toBe(probe.localPort);
+    await expectProbeFirst(port, accepted);
   });
 
   // The addon starts the connections of one turn together, after
@@ -251,18 +255,14 @@ describe('signal', () => {
 
     await expect(result).rejects.toBe(controller.signal.reason);
     // Past the turn in which the addon starts connections (its connect()
-    // would reach the listen queue at once): then a probe is the first.
+    // would reach the listen queue at once).
     await turns(2);
-    const probe = net.connect(port, '127.0.0.1');
-    onCleanup(() => probe.destroy());
-    await once(probe, 'connect');
-    const first = await accepted;
-    expect(first.remotePort).toBe(probe.localPort);
+    await expectProbeFirst(port, accepted);
   });
 
   test('aborting in the same turn as connect() lets the process exit by itself', async () => {
     const { port } = await silentServer();
-    const child = spawnNode(
+    const child = nodeChild(
       `const { connect } = require(process.env.LWS_DIST);
        const controller = new AbortController();
        connect({ url: process.argv[1], signal: controller.signal, on_ready: () => {} }).catch((e) => console.log('rejected ' + e.name));
