@@ -14,6 +14,7 @@ import { connect, ConnectionFailed, LCCSCF_ALLOW_SELFSIGNED, type ConnectOptions
 import { interleaveFamilies } from '../lib/addresses';
 import { echo, startWsServer } from './helpers/servers';
 import { makeCertificate } from './helpers/certificates';
+import { listenOnLoopback } from './helpers/tools';
 
 type Lookup = NonNullable<ConnectOptions['lookup']>;
 
@@ -82,9 +83,7 @@ test('wss://localhost reaches a TLS server on 127.0.0.1 only when localhost reso
     hosts.push(`${request.headers.host} ${(request.socket as import('node:tls').TLSSocket).servername}`);
     echo(socket);
   });
-  tlsServer.listen(0, '127.0.0.1');
-  await once(tlsServer, 'listening');
-  const { port } = tlsServer.address() as AddressInfo;
+  const port = await listenOnLoopback(tlsServer);
   try {
     const lookup = fixedLookup([v6('::1'), v4('127.0.0.1')]);
     expect(await echoOnce(`wss://localhost:${port}/`, { lookup, tls: LCCSCF_ALLOW_SELFSIGNED })).toBe('across addresses');

@@ -8,9 +8,9 @@
  * too, so a test can tell a close frame from a dropped socket.
  */
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
-import net, { type AddressInfo } from 'node:net';
+import net from 'node:net';
 import { arrivals, destroyAndClose } from './arrivals';
+import { listenOnLoopback } from './tools';
 
 // ---------------------------------------------------------------------------
 // Frames
@@ -334,9 +334,7 @@ export async function startRawServer(options: RawServerOptions = {}): Promise<Ra
     };
     socket.on('data', onData);
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOnLoopback(server);
 
   return {
     port,

@@ -6,9 +6,9 @@
  * forwarded in either direction any more, yet no FIN or RST is sent and both
  * sockets stay open, so neither end can tell from TCP alone.
  */
-import { once } from 'node:events';
-import net, { type AddressInfo } from 'node:net';
+import net from 'node:net';
 import { arrivals, destroyAndClose } from './arrivals';
+import { listenOnLoopback } from './tools';
 
 export interface RelayedConnection {
   /** The accepted socket (towards the client). */
@@ -116,9 +116,7 @@ export async function startRelay(targetPort: number): Promise<Relay> {
       connections.add(connection);
     });
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOnLoopback(server);
 
   return {
     port,

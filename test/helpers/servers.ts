@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import readline from 'node:readline';
 import { WebSocketServer, type WebSocket, type ServerOptions } from 'ws';
+import { listenOnLoopback } from './tools';
 
 export interface WsServer {
   server: WebSocketServer;
@@ -89,9 +90,7 @@ export async function startNotFoundServer(): Promise<NotFoundServer> {
     socket.on('error', () => {});
     socket.end('HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nContent-Length: 9\r\nConnection: close\r\n\r\nnot found');
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOnLoopback(server);
   return {
     url: `ws://127.0.0.1:${port}/`,
     port,

@@ -13,12 +13,17 @@ import type { RawData, WebSocket } from 'ws';
 /** The compiled package, as a child process or worker requires it. */
 export const DIST = path.resolve(__dirname, '..', '..', 'dist');
 
+/** Starts `server` listening on 127.0.0.1, on a port the OS picks; resolves with that port. */
+export async function listenOnLoopback(server: net.Server): Promise<number> {
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return (server.address() as AddressInfo).port;
+}
+
 /** A port nothing listens on: the OS picks it, then we let it go. */
 export async function freePort(): Promise<number> {
   const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOnLoopback(server);
   server.close();
   await once(server, 'close');
   return port;

@@ -5,10 +5,9 @@
  * the messages and the close frame it received.
  */
 import http, { type IncomingMessage } from 'node:http';
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket, type ServerOptions } from 'ws';
 import { arrivals } from './arrivals';
+import { listenOnLoopback } from './tools';
 
 export interface Accepted {
   socket: WebSocket;
@@ -70,9 +69,7 @@ export async function startUpgradeServer(options: UpgradeServerOptions = {}): Pr
     accepted.add(record);
   });
 
-  httpServer.listen(0, '127.0.0.1');
-  await once(httpServer, 'listening');
-  const { port } = httpServer.address() as AddressInfo;
+  const port = await listenOnLoopback(httpServer);
 
   return {
     wss,
