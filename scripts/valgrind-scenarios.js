@@ -245,6 +245,22 @@ const scenarios = {
     assert.ok(large.equals(received.at(-1)));
   },
 
+  async 'starts-in-one-turn'() {
+    // Connections started in one turn are connected together after it; the
+    // ones aborted within that turn never start, and end all the same.
+    const url = await wsServer({ perMessageDeflate: false });
+    const controllers = Array.from({ length: 20 }, () => new AbortController());
+    const runs = controllers.map((controller, i) =>
+      connect({ url, compression: [], signal: controller.signal, on_ready: (courier) => courier.close(1000, `${i}`) }),
+    );
+    controllers.forEach((controller, i) => i % 2 && controller.abort());
+    const results = await Promise.allSettled(runs);
+    results.forEach((settled, i) => {
+      if (i % 2) assert.equal(settled.reason?.name, 'AbortError');
+      else assert.deepEqual(settled.value, [1000, `${i}`]);
+    });
+  },
+
   async 'server-close'() {
     const url = await wsServer({ perMessageDeflate: false }, (socket) => {
       socket.on('message', () => socket.close(4001, 'server says bye'));
