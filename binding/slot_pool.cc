@@ -33,14 +33,15 @@ void* SlotPool::Take() {
 
 void SlotPool::Give(void* slot) {
   Chunk* chunk = ChunkOf(slot);
-  bool had_room = HasRoom(*chunk);
-  if (release_freed_) madvise(slot, slot_length_, MADV_DONTNEED);
-  chunk->given_back.push_back(static_cast<uint32_t>((static_cast<char*>(slot) - chunk->base) / slot_length_));
-  chunk->live--;
-  if (!had_room) roomy_.push_back(chunk);
   // The last chunk stays, empty, so that one connection at a time does not
   // map and unmap a chunk each.
-  if (chunk->live == 0 && chunks_.size() > 1) Release(chunk);
+  if (--chunk->live == 0 && chunks_.size() > 1) {
+    Release(chunk);
+    return;
+  }
+  if (release_freed_) madvise(slot, slot_length_, MADV_DONTNEED);
+  if (!HasRoom(*chunk)) roomy_.push_back(chunk);
+  chunk->given_back.push_back(static_cast<uint32_t>((static_cast<char*>(slot) - chunk->base) / slot_length_));
 }
 
 bool SlotPool::Owns(const void* block) const { return ChunkOf(block) != nullptr; }
@@ -60,7 +61,8 @@ bool SlotPool::HasRoom(const Chunk& chunk) const {
 void SlotPool::Release(Chunk* chunk) {
   munmap(chunk->base, slot_length_ * slots_per_chunk_);
   chunks_.erase(std::find(chunks_.begin(), chunks_.end(), chunk));
-  roomy_.erase(std::find(roomy_.begin(), roomy_.end(), chunk));
+  auto listed = std::find(roomy_.begin(), roomy_.end(), chunk);
+  if (listed != roomy_.end()) roomy_.erase(listed);  // a chunk whose every slot was live is not
   delete chunk;
 }
 
