@@ -29,6 +29,7 @@ PARSER = "lib/roles/ws/client-parser-ws.c"
 OPS = "lib/roles/ws/ops-ws.c"
 TLS_CLIENT = "lib/tls/openssl/openssl-client.c"
 LISTS = "lib/core/lws_dll2.c"
+WS_CLIENT = "lib/roles/ws/client-ws.c"
 MARK = "/* lws-node */"
 PROTOCOL_ERROR = f"lws_close_reason(wsi, LWS_CLOSE_STATUS_PROTOCOL_ERR, NULL, 0); {MARK}"
 INVALID_PAYLOAD = f"lws_close_reason(wsi, LWS_CLOSE_STATUS_INVALID_PAYLOAD, NULL, 0); {MARK}"
@@ -70,6 +71,22 @@ BEFORE = [
     # the order they expire. Then it is appended at once, as the walk would.
     (LISTS, "if (compare(p, d) >= 0) {",
      f"if (p == own->head && compare(own->tail, d) < 0) break; {MARK}"),
+    # The client parser takes every payload byte through its state machine
+    # (a call, a switch, a store and two tests each): 54% of a 1 MiB echo's
+    # time. Bytes that neither end the frame nor fill the receive buffer
+    # need none of it and are copied in one go; the byte that does goes the
+    # usual way, so the parser spills (and checks UTF-8, inflates, answers
+    # control frames) exactly as before. Masked frames (a protocol error
+    # from a server, which the parser reports) take the byte path too.
+    (WS_CLIENT, "if (lws_ws_client_rx_sm(wsi, *(*buf)++)) {",
+     "if (wsi->lws_rx_parse_state == LWS_RXPS_WS_FRAME_PAYLOAD && !wsi->ws->this_frame_masked &&"
+     " wsi->a.protocol->rx_buffer_size && wsi->ws->rx_packet_length > 1 &&"
+     " (size_t)wsi->ws->rx_ubuf_head + 1 < wsi->a.protocol->rx_buffer_size) {"
+     " size_t n = wsi->ws->rx_packet_length - 1, room = wsi->a.protocol->rx_buffer_size - 1 - wsi->ws->rx_ubuf_head;"
+     " if (n > room) n = room; if (n > len) n = len;"
+     " memcpy(wsi->ws->rx_ubuf + LWS_PRE + wsi->ws->rx_ubuf_head, *buf, n);"
+     " wsi->ws->rx_ubuf_head += (uint32_t)n; wsi->ws->rx_packet_length -= n; *buf += n; len -= n; continue; }"
+     f" {MARK}"),
     # ... and empty it when UTF-8 validation fails.
     (PARSER, '(wsi, "utf8 error");', f"wsi->ws->rx_ubuf_head = 0; {MARK}"),
     # With an extension active lws accepts any RSV bits. permessage-deflate
@@ -104,7 +121,7 @@ def find_unique(name, lines, anchor):
 
 def main():
     tree = pathlib.Path(sys.argv[1])
-    files = {name: (tree / name).read_text().split("\n") for name in (PARSER, OPS, TLS_CLIENT, LISTS)}
+    files = {name: (tree / name).read_text().split("\n") for name in (PARSER, OPS, TLS_CLIENT, LISTS, WS_CLIENT)}
     if any(MARK in line for lines in files.values() for line in lines):
         sys.exit(f"lws-fixes: {tree} is already fixed; give a pristine copy")
     inserts = {name: [] for name in files}  # (index, statement): insert before lines[index]

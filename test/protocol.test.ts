@@ -33,7 +33,7 @@ import {
   type RawServerOptions,
   type UpgradeRequest,
 } from './helpers/raw_server';
-import { seededBytes } from './helpers/tools';
+import { seededBytes, seededText } from './helpers/tools';
 
 // ---------------------------------------------------------------------------
 // Cleanup: every server a test starts is closed after it, pass or fail.
@@ -226,6 +226,56 @@ describe('the raw server itself (baseline)', () => {
     for (const [index, message] of expected.entries()) {
       const got = await session.nextMessage();
       if (typeof message === 'string') expect([index, got]).toEqual([index, message]);
+      else expect([index, Buffer.isBuffer(got) && got.equals(message)]).toEqual([index, true]);
+    }
+    await expectCleanClose(session);
+  });
+});
+
+// scripts/lws-fixes.py has lws copy the payload bytes that neither end a
+// frame nor fill its 128 KiB receive buffer (binding/connection.cc) in one
+// go; the sizes sit on both sides of both edges, the multi-byte characters
+// straddle buffer boundaries, and the reads end anywhere.
+describe('payload around the receive buffer size', () => {
+  const BUFFER = 128 * 1024;
+  const sizes = [1, 2, 3, 125, 126, 127, 65_535, 65_536, BUFFER - 1, BUFFER, BUFFER + 1, 2 * BUFFER, 2 * BUFFER + 1];
+
+  function messagesAndFrames(): { messages: Message[]; frames: Buffer[] } {
+    const messages: Message[] = sizes.map((size, index) => (index % 2 ? seededBytes(size, size) : seededText(size, size)));
+    // A fragmented text message whose fragments and buffers both split characters.
+    const fragmented = seededText(3 * BUFFER, 99);
+    const bytes = Buffer.from(fragmented);
+    messages.push(fragmented);
+    const frames = messages.slice(0, -1).map((message) =>
+      frame({ opcode: typeof message === 'string' ? OP.TEXT : OP.BINARY, payload: message }),
+    );
+    const cuts = [0, BUFFER - 1, BUFFER + 2, 2 * BUFFER + 1, bytes.length];
+    for (let index = 0; index + 1 < cuts.length; index++) {
+      const payload = bytes.subarray(cuts[index], cuts[index + 1]);
+      const last = index + 2 === cuts.length;
+      frames.push(frame({ opcode: index === 0 ? OP.TEXT : OP.CONTINUATION, fin: last, payload }));
+    }
+    return { messages, frames };
+  }
+
+  test.each([
+    ['in one write', 0],
+    ['in writes of 1,000 bytes', 1000],
+    ['in writes of 65,537 bytes', 65_537],
+  ])('every message arrives whole and in order, sent %s', async (_, piece) => {
+    const session = await open();
+    const { messages, frames } = messagesAndFrames();
+
+    if (piece === 0) {
+      session.peer.send(...frames);
+    } else {
+      const all = Buffer.concat(frames);
+      for (let at = 0; at < all.length; at += piece) session.peer.socket.write(all.subarray(at, at + piece));
+    }
+
+    for (const [index, message] of messages.entries()) {
+      const got = await session.nextMessage();
+      if (typeof message === 'string') expect([index, got === message]).toEqual([index, true]);
       else expect([index, Buffer.isBuffer(got) && got.equals(message)]).toEqual([index, true]);
     }
     await expectCleanClose(session);
