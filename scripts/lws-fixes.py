@@ -11,10 +11,11 @@ connection with a close code, it masks that code in place as it sends it,
 so a client cannot read it back: lws_close_reason() is made to tell the
 protocol callback (LWS_CALLBACK_USER) the payload it prepared. The TLS
 client checks an IPv6 literal host against the name "[" instead of the
-address. One fix is for speed: lws keeps its timers in a sorted list and
+address. Two fixes are for speed: lws keeps its timers in a sorted list and
 walks it from the head on every insert, though nearly every new deadline is
-the latest; with thousands of connections that walk took a fifth of the
-time to open them.
+the latest (with thousands of connections that walk took a fifth of the
+time to open them); and its client parser takes every payload byte through
+its state machine, which was half the time of a 1 MiB echo.
 
 Each fix names its spot by a line of lws that occurs there exactly once, and
 adds one statement of ours (marked lws-node); the script stops if an anchor
