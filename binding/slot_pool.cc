@@ -19,6 +19,7 @@ void* SlotPool::Take() {
     roomy_.push_back(chunk);
   }
   Chunk* chunk = roomy_.back();
+  if (chunk == spare_) spare_ = nullptr;
   uint32_t index;
   if (!chunk->given_back.empty()) {
     index = chunk->given_back.back();
@@ -33,11 +34,15 @@ void* SlotPool::Take() {
 
 void SlotPool::Give(void* slot) {
   Chunk* chunk = ChunkOf(slot);
-  // The last chunk stays, empty, so that one connection at a time does not
-  // map and unmap a chunk each.
-  if (--chunk->live == 0 && chunks_.size() > 1) {
-    Release(chunk);
-    return;
+  if (--chunk->live == 0) {
+    // One empty chunk stays as a spare, so that connections opening and
+    // closing one at a time (at a chunk's edge, say) do not map and unmap
+    // a chunk each; any other chunk that empties goes back to the kernel.
+    if (spare_) {
+      Release(chunk);
+      return;
+    }
+    spare_ = chunk;
   }
   if (release_freed_) madvise(slot, slot_length_, MADV_DONTNEED);
   if (!HasRoom(*chunk)) roomy_.push_back(chunk);
@@ -59,6 +64,7 @@ bool SlotPool::HasRoom(const Chunk& chunk) const {
 }
 
 void SlotPool::Release(Chunk* chunk) {
+  if (chunk == spare_) spare_ = nullptr;
   munmap(chunk->base, slot_length_ * slots_per_chunk_);
   chunks_.erase(std::find(chunks_.begin(), chunks_.end(), chunk));
   auto listed = std::find(roomy_.begin(), roomy_.end(), chunk);

@@ -47,6 +47,7 @@ class SlotPool {
   const bool release_freed_;
   std::vector<Chunk*> chunks_;   // sorted by base, for ChunkOf
   std::vector<Chunk*> roomy_;    // chunks with a slot to hand out; the last is used first
+  Chunk* spare_ = nullptr;       // the one empty chunk kept mapped, if any
 };
 
 }  // namespace lwsnode
