@@ -36,6 +36,9 @@ void EnvState::DeliverPending() {
     starting.swap(starts_);
     for (Connection* connection : starting)
       if (objects_.count(connection)) connection->Start();
+    // lws set timers while connecting (its own connect timeout): the next
+    // turn's Service() hands them to the loop's timer.
+    if (!starting.empty()) loop_.Kick();
   }
   delivering_ = false;
 }
