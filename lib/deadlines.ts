@@ -86,15 +86,19 @@ class DeadlineList {
    */
   #expire(): void {
     this.#timer = undefined;
-    let head = this.#head;
-    while (head && head.dueAt <= performance.now()) {
-      this.unlink(head);
-      head.onExpiry();
-      head = this.#head;
+    try {
+      let head = this.#head;
+      while (head && head.dueAt <= performance.now()) {
+        this.unlink(head);
+        head.onExpiry();
+        head = this.#head;
+      }
+    } finally {
+      // onExpiry may have set a deadline, which armed for a full duration,
+      // or thrown: either way the list waits for its head again.
+      this.#disarm();
+      if (this.#head) this.#arm(this.#head.dueAt - performance.now());
     }
-    // onExpiry may have set a deadline, which armed for a full duration.
-    this.#disarm();
-    if (head) this.#arm(head.dueAt - performance.now());
   }
 
   #arm(delayMs: number): void {

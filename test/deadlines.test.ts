@@ -73,6 +73,20 @@ test('a deadline set while another expires fires after its own full duration', a
   expect(await chained).toBeGreaterThanOrEqual(30);
 });
 
+test('a deadline whose callback throws does not stop the ones after it (child process)', async () => {
+  const child = nodeChild(
+    `const { setDeadline } = require(process.env.LWS_DIST + '/deadlines');
+     process.on('uncaughtException', (error) => console.log('uncaught ' + error.message));
+     setDeadline(30, () => { throw new Error('first'); });
+     // Due later than the first, so still waiting when the first throws.
+     setTimeout(() => setDeadline(30, () => console.log('second fired')), 10);`,
+    [],
+  );
+
+  const { code, signal } = await child.exited;
+  expect({ code, signal, stderr: child.stderr(), lines: child.lines }).toEqual({ code: 0, signal: null, stderr: '', lines: ['uncaught first', 'second fired'] });
+});
+
 test('cancelled deadlines leave no timer behind: the process exits at once, not an hour later', async () => {
   const child = nodeChild(
     `const { setDeadline } = require(process.env.LWS_DIST + '/deadlines');
