@@ -7,11 +7,14 @@
 namespace lwsnode {
 
 SlotPool::SlotPool(size_t slot_length, size_t slots_per_chunk, bool release_freed)
-    : slot_length_(slot_length), slots_per_chunk_(static_cast<uint32_t>(slots_per_chunk)), release_freed_(release_freed) {}
+    : slot_length_(slot_length),
+      slots_per_chunk_(static_cast<uint32_t>(slots_per_chunk)),
+      chunk_length_(slot_length * slots_per_chunk),
+      release_freed_(release_freed) {}
 
 void* SlotPool::Take() {
   if (roomy_.empty()) {
-    void* base = mmap(nullptr, slot_length_ * slots_per_chunk_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void* base = mmap(nullptr, chunk_length_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (base == MAP_FAILED) return nullptr;
     auto* chunk = new Chunk{static_cast<char*>(base), 0};
     auto by_base = [](const Chunk* a, const Chunk* b) { return a->base < b->base; };
@@ -56,16 +59,16 @@ SlotPool::Chunk* SlotPool::ChunkOf(const void* block) const {
   auto after = std::upper_bound(chunks_.begin(), chunks_.end(), at, [](const char* a, const Chunk* c) { return a < c->base; });
   if (after == chunks_.begin()) return nullptr;
   Chunk* chunk = *(after - 1);
-  return at < chunk->base + slot_length_ * slots_per_chunk_ ? chunk : nullptr;
+  return at < chunk->base + chunk_length_ ? chunk : nullptr;
 }
 
 bool SlotPool::HasRoom(const Chunk& chunk) const {
   return !chunk.given_back.empty() || chunk.never_taken < slots_per_chunk_;
 }
 
+// Never the spare: Give() releases a chunk only while another is kept.
 void SlotPool::Release(Chunk* chunk) {
-  if (chunk == spare_) spare_ = nullptr;
-  munmap(chunk->base, slot_length_ * slots_per_chunk_);
+  munmap(chunk->base, chunk_length_);
   chunks_.erase(std::find(chunks_.begin(), chunks_.end(), chunk));
   auto listed = std::find(roomy_.begin(), roomy_.end(), chunk);
   if (listed != roomy_.end()) roomy_.erase(listed);  // a chunk whose every slot was live is not

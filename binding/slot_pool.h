@@ -44,6 +44,7 @@ class SlotPool {
 
   const size_t slot_length_;
   const uint32_t slots_per_chunk_;
+  const size_t chunk_length_;    // what one mmap maps
   const bool release_freed_;
   std::vector<Chunk*> chunks_;   // sorted by base, for ChunkOf
   std::vector<Chunk*> roomy_;    // chunks with a slot to hand out; the last is used first
