@@ -96,6 +96,18 @@ async function open(client: ClientOptions = {}, server?: RawServerOptions): Prom
 // What happened after a violation, in one comparable object, so a failure
 // shows the wire and the promise side by side.
 
+/**
+ * The client delivers `expected` next, in order, each whole; a failure
+ * names the first index that differs (without printing a large message).
+ */
+async function expectDelivered(session: Session, expected: readonly Message[]): Promise<void> {
+  for (const [index, message] of expected.entries()) {
+    const got = await session.nextMessage();
+    const same = typeof message === 'string' ? got === message : Buffer.isBuffer(got) && got.equals(message);
+    expect([index, same]).toEqual([index, true]);
+  }
+}
+
 interface Outcome {
   /** What the raw server read: 'close 1002', 'close (no status, 0-byte payload)', 'no close frame, then TCP fin'. */
   sent: string;
@@ -223,11 +235,7 @@ describe('the raw server itself (baseline)', () => {
     }
     session.peer.send(...frames);
 
-    for (const [index, message] of expected.entries()) {
-      const got = await session.nextMessage();
-      if (typeof message === 'string') expect([index, got]).toEqual([index, message]);
-      else expect([index, Buffer.isBuffer(got) && got.equals(message)]).toEqual([index, true]);
-    }
+    await expectDelivered(session, expected);
     await expectCleanClose(session);
   });
 });
@@ -273,11 +281,7 @@ describe('payload around the receive buffer size', () => {
       for (let at = 0; at < all.length; at += piece) session.peer.socket.write(all.subarray(at, at + piece));
     }
 
-    for (const [index, message] of messages.entries()) {
-      const got = await session.nextMessage();
-      if (typeof message === 'string') expect([index, got === message]).toEqual([index, true]);
-      else expect([index, Buffer.isBuffer(got) && got.equals(message)]).toEqual([index, true]);
-    }
+    await expectDelivered(session, messages);
     await expectCleanClose(session);
   });
 });

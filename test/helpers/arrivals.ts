@@ -1,9 +1,7 @@
 /**
  * What arrives during a test (a test server's connections, a client's
- * messages), handed to the test in order; and a test server's closing.
+ * messages), handed to the test in order.
  */
-import type net from 'node:net';
-
 export interface Arrivals<T> {
   /** Everything that came, taken or not. */
   readonly all: readonly T[];
@@ -32,12 +30,4 @@ export function arrivals<T>(): Arrivals<T> {
       return new Promise((resolve) => waiters.push(resolve));
     },
   };
-}
-
-/** Destroys the sockets still open and stops the server listening. */
-export function destroyAndClose(server: net.Server, sockets: Iterable<net.Socket>): Promise<void> {
-  return new Promise((resolve) => {
-    for (const socket of sockets) socket.destroy();
-    server.close(() => resolve());
-  });
 }

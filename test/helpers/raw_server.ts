@@ -9,8 +9,8 @@
  */
 import { createHash } from 'node:crypto';
 import net from 'node:net';
-import { arrivals, destroyAndClose } from './arrivals';
-import { listenOnLoopback } from './tools';
+import { arrivals } from './arrivals';
+import { destroyAndClose, listenOnLoopback } from './tools';
 
 // ---------------------------------------------------------------------------
 // Frames

@@ -7,8 +7,8 @@
  * sockets stay open, so neither end can tell from TCP alone.
  */
 import net from 'node:net';
-import { arrivals, destroyAndClose } from './arrivals';
-import { listenOnLoopback } from './tools';
+import { arrivals } from './arrivals';
+import { destroyAndClose, listenOnLoopback } from './tools';
 
 export interface RelayedConnection {
   /** The accepted socket (towards the client). */

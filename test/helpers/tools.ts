@@ -1,7 +1,8 @@
 /**
- * Small tools for test/connect.test.ts: free ports, reproducible payloads,
- * promises for a `ws` server socket's events, and Node children that load
- * the compiled package (dist/) the way a user's program would.
+ * Small tools for the tests: test servers' listening and closing, free
+ * ports, reproducible payloads, promises for a `ws` server socket's events,
+ * and Node children that load the compiled package (dist/) the way a user's
+ * program would.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -18,6 +19,14 @@ export async function listenOnLoopback(server: net.Server): Promise<number> {
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   return (server.address() as AddressInfo).port;
+}
+
+/** Destroys the server's sockets still open and stops it listening. */
+export function destroyAndClose(server: net.Server, sockets: Iterable<net.Socket>): Promise<void> {
+  return new Promise((resolve) => {
+    for (const socket of sockets) socket.destroy();
+    server.close(() => resolve());
+  });
 }
 
 /** A port nothing listens on: the OS picks it, then we let it go. */
