@@ -31,20 +31,15 @@ var pendingPool = sync.Pool{New: func() any {
 	return &buffer
 }}
 
+// Not safe for concurrent use, and need not be: serveConn reads the
+// handshake and then echoes in the connection's one goroutine.
 type coalescingConn struct {
 	net.Conn
-	// net/http may read in a background goroutine before the handler
-	// hijacks the connection; the lock keeps that read's flush and the
-	// handler's writes apart. It is never held across a blocking call
-	// other than the write that empties the buffer.
-	mu      sync.Mutex
 	pending *[]byte
 	err     error // the first write error: reported by every later write
 }
 
 func (c *coalescingConn) Write(p []byte) (int, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	if c.err != nil {
 		return 0, c.err
 	}
@@ -56,7 +51,7 @@ func (c *coalescingConn) Write(p []byte) (int, error) {
 	}
 	*c.pending = append(*c.pending, p...)
 	if len(*c.pending) >= flushThreshold {
-		c.flushLocked()
+		c.flush()
 	}
 	return len(p), c.err
 }
@@ -73,16 +68,10 @@ func (c *coalescingConn) Close() error {
 	return c.Conn.Close()
 }
 
+// flush sends what is pending; it reports the first write error.
 func (c *coalescingConn) flush() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.flushLocked()
-	return c.err
-}
-
-func (c *coalescingConn) flushLocked() {
 	if c.pending == nil {
-		return
+		return c.err
 	}
 	if c.err == nil {
 		c.writeThrough(*c.pending)
@@ -90,6 +79,7 @@ func (c *coalescingConn) flushLocked() {
 	*c.pending = (*c.pending)[:0]
 	pendingPool.Put(c.pending)
 	c.pending = nil
+	return c.err
 }
 
 func (c *coalescingConn) writeThrough(p []byte) (int, error) {
