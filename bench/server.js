@@ -25,7 +25,7 @@ function ensureBuilt() {
  * { pid, port, stop() } once it has printed its port. `coalesce: false`
  * makes it write each echo with its own system call.
  */
-function startServer(prefix, { coalesce }) {
+function startServer(prefix, { coalesce = true } = {}) {
   const argv = [...prefix, BINARY, `-coalesce=${coalesce}`];
   const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
   let alive = true;
