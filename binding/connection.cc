@@ -5,9 +5,9 @@
 
 #include "addon.h"
 #include "connect_error.h"
-#include "frame_queue.h"
 #include "env_state.h"
 #include "logger.h"
+#include "lws_hooks.h"
 
 namespace lwsnode {
 
@@ -27,15 +27,14 @@ constexpr auto kWriteClose = static_cast<lws_write_protocol>(4);
 // connection keeps it out of RSS.
 constexpr size_t kReceiveBufferSize = 128 * 1024;
 
-// lws writes at most this much per send() and keeps the rest in a buffer of
-// its own (lws_issue_raw); its default, the 4 KiB service buffer, turned a
-// 1 MiB message into 256 sends and a 1 MiB copy.
-constexpr size_t kSendChunkSize = 256 * 1024;
+// lws writes at most this much per send() (lws_issue_raw); its default,
+// the 4 KiB service buffer, turned a 1 MiB message into 256 sends. A frame
+// of FrameQueue::kMaxFramePayload fits, header included.
+constexpr size_t kSendPacketSize = FrameQueue::kMaxFramePayload + 16;
 
-// scripts/lws-fixes.py makes lws_close_reason() pass the close payload it
-// prepares to the protocol callback with this reason: lws masks it in place
-// when it sends it, so it cannot be read back afterwards.
-constexpr auto kClosePrepared = LWS_CALLBACK_USER;
+// The longest string V8 makes (v8::String::kMaxLength on 64-bit): a longer
+// text message cannot be handed to JavaScript.
+constexpr size_t kMaxStringLength = (size_t{1} << 29) - 24;
 
 // How much of a frame's declared length is reserved before it arrives.
 constexpr size_t kTrustedFrameLength = 1 << 20;
@@ -90,15 +89,6 @@ Napi::Value OwnedBuffer(Napi::Env env, std::string data) {
 // stack, so a read of thousands of tiny messages is split into calls.
 constexpr size_t kEventsPerCall = 512;
 
-// A close frame's payload as RFC 6455 7.4 allows a peer to send it: empty,
-// or a code an endpoint may send followed by a reason.
-bool ValidPeerClose(const unsigned char* payload, size_t length) {
-  if (length == 0) return true;
-  if (length == 1) return false;
-  unsigned code = (payload[0] << 8) | payload[1];
-  return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
-}
-
 std::string HeaderValue(lws* wsi, lws_token_indexes token) {
   int length = lws_hdr_total_length(wsi, token);
   if (length <= 0) return {};
@@ -112,7 +102,7 @@ std::string HeaderValue(lws* wsi, lws_token_indexes token) {
 
 const lws_protocols* Connection::Protocols() {
   static const lws_protocols protocols[] = {
-      {kProtocolName, OnLwsEvent, 0, kReceiveBufferSize, 0, nullptr, kSendChunkSize},
+      {kProtocolName, OnLwsEvent, 0, kReceiveBufferSize, 0, nullptr, kSendPacketSize},
       LWS_PROTOCOL_LIST_TERM,
   };
   return protocols;
@@ -177,9 +167,21 @@ Connection::Connection(const Napi::CallbackInfo& info)
 
 // Called by EnvState with the other connections started in the same turn,
 // once JavaScript is done: their connect()s reach the server together.
+const char* Connection::PhaseName(Phase phase) {
+  switch (phase) {
+    case Phase::kHandshake:
+      return "handshake";
+    case Phase::kOpen:
+    case Phase::kFinished:
+      return "open";
+    default:
+      return "connect";
+  }
+}
+
 void Connection::Start() {
-  started_ = true;
-  if (finished_) return;  // aborted before it started
+  if (phase_ != Phase::kQueued) return;  // aborted before it started
+  phase_ = Phase::kConnecting;
   lws_client_connect_info connect{};
   connect.context = state_->context().get();
   connect.vhost = vhost_;
@@ -204,7 +206,7 @@ void Connection::Start() {
 
   // lws may report a failure from inside this call: it is queued like any
   // event, and delivered once this turn's starts are done.
-  if (!lws_client_connect_via_info(&connect) && !finished_)
+  if (!lws_client_connect_via_info(&connect) && phase_ != Phase::kFinished)
     FinishFailed("lws could not start the connection", "connect");
 }
 
@@ -229,18 +231,32 @@ int Connection::HandleLwsEvent(lws* wsi, lws_callback_reasons reason, void* in, 
   // After abort(), lws is to go no further with this connection.
   if (aborted_ && (reason == LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER || reason == LWS_CALLBACK_CLIENT_FILTER_PRE_ESTABLISH ||
                    reason == LWS_CALLBACK_CLIENT_ESTABLISHED || reason == LWS_CALLBACK_CLIENT_RECEIVE ||
-                   reason == LWS_CALLBACK_CLIENT_WRITEABLE))
+                   reason == LWS_CALLBACK_CLIENT_WRITEABLE || reason == kFrameLength))
     return -1;
-  switch (reason) {
+  // As an int: lws_hooks.h's reasons are not in lws's enum.
+  switch (static_cast<int>(reason)) {
     case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
       // The socket is connected (and TLS negotiated): the upgrade goes out.
-      phase_ = "handshake";
+      phase_ = Phase::kHandshake;
       if (report_connected_) Queue({EventKind::kConnected});
       return AppendHeaders(static_cast<unsigned char**>(in), *static_cast<unsigned char**>(in) + len);
 
     case kClosePrepared:
-      if (!close_sent_) lws_closed_.assign(static_cast<const char*>(in), len);
+      // lws fails the connection with this close frame (a protocol error,
+      // invalid UTF-8, a refused frame).
+      if (!closing_.sent && len >= 2) {
+        const auto* payload = static_cast<const unsigned char*>(in);
+        closing_.Fail(static_cast<uint16_t>((payload[0] << 8) | payload[1]),
+                      std::string(reinterpret_cast<const char*>(payload) + 2, len - 2));
+      }
       return 0;
+
+    case kPingReceived:
+      OnPing(static_cast<const unsigned char*>(in), len);
+      return 0;
+
+    case kFrameLength:
+      return OnFrameLength(len);
 
     case LWS_CALLBACK_CLIENT_FILTER_PRE_ESTABLISH:
       // The response headers are gone by CLIENT_ESTABLISHED: keep what the
@@ -264,52 +280,19 @@ int Connection::HandleLwsEvent(lws* wsi, lws_callback_reasons reason, void* in, 
       return OnWritable();
 
     case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
-      // Our own close frame already went out: this is its answer, and the
-      // handshake is complete.
-      if (close_sent_) return -1;
-      // lws goes on parsing after a close frame; only the first one counts.
-      if (peer_closed_) return 0;
-      if (!ValidPeerClose(static_cast<const unsigned char*>(in), len)) {
-        // lws echoes a 1-byte payload, 1015 and codes above 4999 as they
-        // came; they are protocol errors (RFC 6455 7.4), answered with 1002.
-        close_sent_ = true;
-        close_code_ = LWS_CLOSE_STATUS_PROTOCOL_ERR;
-        close_reason_.clear();
-        lws_close_reason(wsi, LWS_CLOSE_STATUS_PROTOCOL_ERR, nullptr, 0);
-        return -1;
-      }
-      OnPeerClose(static_cast<const unsigned char*>(in), len);
-      // A frame cut short would swallow lws's close echo: lws queues this
-      // rest ahead of it.
-      if (size_t rest = frames_.ToFrameEnd()) {
-        if (lws_write(wsi, const_cast<unsigned char*>(frames_.data()), rest, LWS_WRITE_RAW) < 0) return -1;
-        frames_.Consume(rest);
-      }
-      return 0;  // lws echoes the peer's close
+      return OnPeerClose(static_cast<const unsigned char*>(in), len);
 
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-      FinishFailed(DescribeConnectError(wsi, static_cast<const char*>(in)), phase_);
+      FinishFailed(DescribeConnectError(wsi, static_cast<const char*>(in)), PhaseName(phase_));
       return 0;
 
     case LWS_CALLBACK_CLIENT_CLOSED:
-      if (close_sent_) {
-        FinishClosed(close_code_, close_reason_, "local");
-      } else if (peer_closed_) {
-        FinishClosed(peer_code_, peer_reason_, "remote");
-      } else if (lws_closed_.size() >= 2) {
-        // lws failed the connection itself (a protocol error, invalid
-        // UTF-8) with a close frame: its code ends the connection.
-        uint16_t code = static_cast<uint16_t>((static_cast<unsigned char>(lws_closed_[0]) << 8) |
-                                              static_cast<unsigned char>(lws_closed_[1]));
-        FinishClosed(code, lws_closed_.substr(2), "local");
-      } else {
-        OnDropped();
-      }
+      OnClosed();
       return 0;
 
     case LWS_CALLBACK_WSI_DESTROY:
       wsi_ = nullptr;
-      if (!finished_) FinishFailed("connection closed", phase_);
+      FinishFailed("connection closed", PhaseName(phase_));
       return 0;
 
     default:
@@ -329,7 +312,28 @@ int Connection::AppendHeaders(unsigned char** position, unsigned char* end) {
   return 0;
 }
 
-void Connection::OnDropped() {
+// lws closed the connection: what the closing handshake saw says how it ended.
+void Connection::OnClosed() {
+  switch (closing_.outcome()) {
+    case ClosingHandshake::Outcome::kClean:
+    case ClosingHandshake::Outcome::kFailedByUs:
+      FinishClosed(closing_.code, closing_.reason, "local");
+      return;
+    case ClosingHandshake::Outcome::kRemote:
+      FinishClosed(closing_.peer_code, closing_.peer_reason, "remote");
+      return;
+    case ClosingHandshake::Outcome::kUnanswered:
+      // A close is clean only once the server answered it (RFC 6455 7.1.1).
+      if (closing_.ack_timed_out(kCloseAckSeconds))
+        FinishFailed("timed out: no close frame from the server within " + std::to_string(kCloseAckSeconds) +
+                         " s of ours",
+                     "open");
+      else
+        FinishFailed("the connection ended before the server answered our close frame", "open");
+      return;
+    case ClosingHandshake::Outcome::kDropped:
+      break;
+  }
   // lws hangs up silently when ping_timeout passes without a pong; it tells
   // no callback why, so the clock does.
   lws_usec_t hangup_us = static_cast<lws_usec_t>(retry_policy_.secs_since_valid_hangup) * LWS_US_PER_SEC;
@@ -342,17 +346,43 @@ void Connection::OnDropped() {
   FinishClosed(LWS_CLOSE_STATUS_ABNORMAL_CLOSE, "", "none");
 }
 
+int Connection::OnPeerClose(const unsigned char* payload, size_t len) {
+  // lws goes on parsing after a close frame; only the first one counts.
+  if (closing_.received || closing_.failing) return closing_.sent ? -1 : 0;
+  if (!ClosingHandshake::ValidPeerPayload(payload, len)) {
+    // lws echoes a 1-byte payload, 1015 and codes above 4999 as they came;
+    // they are protocol errors (RFC 6455 7.4), answered with 1002.
+    closing_.Fail(LWS_CLOSE_STATUS_PROTOCOL_ERR);
+    lws_close_reason(wsi_, LWS_CLOSE_STATUS_PROTOCOL_ERR, nullptr, 0);
+    return -1;
+  }
+  closing_.Received(payload, len);
+  // Our own close frame already went out: this is its answer, and the
+  // handshake is complete. Otherwise lws echoes the server's, once it has
+  // sent what it holds of ours (whole frames: the echo cannot land inside
+  // one). Nothing else of ours may follow (RFC 6455 5.5.1): what is queued
+  // stays counted in bufferedAmount, as not sent.
+  return closing_.sent ? -1 : 0;
+}
+
+void Connection::OnPing(const unsigned char* payload, size_t len) {
+  if (closing_.sent || closing_.received) return;  // nothing may follow a close frame
+  send_.AppendPong(payload, len);
+  ScheduleFlush();
+}
+
 void Connection::OnEstablished() {
-  phase_ = "open";
+  phase_ = Phase::kOpen;
   last_valid_us_ = lws_now_usecs();
-  deflate_ = !negotiated_extensions_.empty();
-  // lws deflates into a 1 KiB buffer and sends each fill as a fragment:
-  // 64 KiB fragments keep a large message within peers' fragment limits
-  // (ws: 16384 per message, so 16 MiB at 1 KiB).
-  if (deflate_) lws_set_extension_option(wsi_, "permessage-deflate", "tx_buf_size", "16");
+  if (!negotiated_extensions_.empty()) {
+    send_.UseDeflate();
+    // lws deflates into a 1 KiB buffer and sends each fill as a fragment:
+    // 64 KiB fragments keep a large message within peers' fragment limits
+    // (ws: 16384 per message, so 16 MiB at 1 KiB).
+    lws_set_extension_option(wsi_, "permessage-deflate", "tx_buf_size", "16");
+  }
   // Its payload is read from negotiated_protocol_ and _extensions_.
   Queue({EventKind::kOpen});
-  if (!tx_.empty() || close_requested_) lws_callback_on_writable(wsi_);
 }
 
 int Connection::OnReceive(const unsigned char* data, size_t len) {
@@ -361,12 +391,12 @@ int Connection::OnReceive(const unsigned char* data, size_t len) {
   if (first) rx_binary_ = lws_frame_is_binary(wsi_);
   rx_active_ = !final;
   if (rx_refused_) return 0;
-  if (max_message_size_ && rx_.size() + len > max_message_size_) {
-    // A closing handshake with 1009 (RFC 6455 7.4.1), after what is already
-    // queued; nothing more that arrives is delivered.
-    rx_refused_ = true;
-    std::string().swap(rx_);
-    RequestClose(LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "");
+  if (rx_.size() + len > max_message_size_) {
+    RefuseMessage("");
+    return 0;
+  }
+  if (!rx_binary_ && rx_.size() + len > kMaxStringLength) {
+    RefuseMessage("text message longer than a JavaScript string can be");
     return 0;
   }
   EventKind kind = rx_binary_ ? EventKind::kBinary : EventKind::kText;
@@ -396,50 +426,49 @@ int Connection::OnReceive(const unsigned char* data, size_t len) {
   return 0;
 }
 
-int Connection::OnWritable() {
-  if (WriteFrames() < 0) return -1;
-  if (!frames_.empty()) return 0;  // more when the socket takes it
-  // tx_ holds messages only with permessage-deflate (frames_ otherwise).
-  // lws goes on deflating straight from a message's buffer over later
-  // writable events, and calls back only once it is done: only then may the
-  // buffer go, and the next message follow.
-  if (deflate_in_flight_) {
-    deflate_in_flight_ = false;
-    DropSentMessage();
-  }
-  while (!tx_.empty()) {
-    Outgoing& message = tx_.front();
-    size_t payload = message.frame.size() - LWS_PRE;
-    if (payload == 0) {
-      // lws's deflate cannot produce an empty message; an uncompressed
-      // frame may carry it (RFC 7692 6), framed as every other raw frame.
-      frames_.Append(message.binary ? FrameQueue::kBinary : FrameQueue::kText, nullptr, 0);
-      DropSentMessage();
-      if (WriteFrames() < 0) return -1;
-      if (!frames_.empty()) return 0;
-      continue;
-    }
-    if (lws_write(wsi_, message.frame.data() + LWS_PRE, payload,
-                  message.binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT) < 0)
-      return -1;
-    deflate_in_flight_ = true;
-    lws_callback_on_writable(wsi_);
-    return 0;
-  }
-  if (close_requested_ && !close_sent_) {
-    unsigned char frame[LWS_PRE + 125];
-    size_t length = 0;
-    if (close_code_ != LWS_CLOSE_STATUS_NO_STATUS) {
-      frame[LWS_PRE] = static_cast<unsigned char>(close_code_ >> 8);
-      frame[LWS_PRE + 1] = static_cast<unsigned char>(close_code_ & 0xff);
-      std::memcpy(frame + LWS_PRE + 2, close_reason_.data(), close_reason_.size());
-      length = 2 + close_reason_.size();
-    }
-    close_sent_ = true;
-    if (lws_write(wsi_, frame + LWS_PRE, length, kWriteClose) < 0) return -1;
-    lws_set_timeout(wsi_, PENDING_TIMEOUT_CLOSE_ACK, kCloseAckSeconds);
-  }
+// A frame declares its length before its payload comes: one that cannot fit
+// max_message_size is refused at once (the 1009 close goes out now, and what
+// arrives of the frame is dropped) rather than after it arrived. With
+// permessage-deflate the frame's length is compressed; inflated, a message
+// is not shorter than its compressed form by more than deflate's block
+// overhead, allowed for here.
+int Connection::OnFrameLength(size_t length) {
+  if (rx_refused_) return 0;
+  size_t limit = max_message_size_;
+  if (send_.deflate()) limit += limit / 64 + 1024;
+  if (rx_.size() + length > limit) RefuseMessage("");
   return 0;
+}
+
+void Connection::RefuseMessage(const char* reason) {
+  // A closing handshake with 1009 (RFC 6455 7.4.1), after what is already
+  // queued; nothing more that arrives is delivered.
+  rx_refused_ = true;
+  std::string().swap(rx_);
+  RequestClose(LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, reason);
+}
+
+int Connection::OnWritable() {
+  if (!WriteQueued(true)) return -1;
+  if (!send_.empty() || !closing_.requested || closing_.sent) return 0;
+  unsigned char frame[LWS_PRE + 125];
+  size_t length = closing_.Payload(frame + LWS_PRE);
+  closing_.Sent();
+  if (lws_write(wsi_, frame + LWS_PRE, length, kWriteClose) < 0) return -1;
+  lws_set_timeout(wsi_, PENDING_TIMEOUT_CLOSE_ACK, kCloseAckSeconds);
+  return 0;
+}
+
+// What the send queue holds goes to lws, unless a close frame already went
+// either way (RFC 6455 5.5.1): then it stays counted in bufferedAmount, as
+// not sent.
+bool Connection::WriteQueued(bool writable) {
+  if (closing_.sent || closing_.received) return true;
+  SendQueue::Progress progress = send_.Write(wsi_, writable);
+  if (progress == SendQueue::Progress::kFailed) return false;
+  if (progress == SendQueue::Progress::kWaiting) lws_callback_on_writable(wsi_);
+  CheckDrained();
+  return true;
 }
 
 void Connection::ScheduleFlush() {
@@ -453,52 +482,18 @@ void Connection::ScheduleFlush() {
 // socket writable: one send() for a whole burst of messages.
 void Connection::Flush() {
   flush_scheduled_ = false;
-  if (!wsi_ || finished_ || deflate_) return;
-  if (WriteFrames() < 0) lws_set_timeout(wsi_, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+  if (!wsi_ || phase_ != Phase::kOpen) return;
+  if (!WriteQueued(false)) lws_set_timeout(wsi_, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+  // The close frame waits for the queue to empty: a writable event sends it.
+  if (closing_.requested && !closing_.sent && send_.empty()) lws_callback_on_writable(wsi_);
 }
 
-int Connection::WriteFrames() {
-  // After the server's close frame nothing more may go out (RFC 6455 5.5.1);
-  // what is left stays counted in bufferedAmount, as not sent.
-  if (peer_closed_) return 0;
-  while (!frames_.empty()) {
-    // lws sends what the socket takes of each chunk and keeps the rest,
-    // and calls back as writable only once that is gone.
-    size_t chunk = std::min(frames_.size(), kSendChunkSize);
-    if (lws_write(wsi_, const_cast<unsigned char*>(frames_.data()), chunk, LWS_WRITE_RAW) < 0) return -1;
-    frames_.Consume(chunk);
-    CheckDrained();
-    // lws_send_pipe_choked() costs a poll(): only ask when more is waiting.
-    if (!frames_.empty() && lws_send_pipe_choked(wsi_)) {
-      lws_callback_on_writable(wsi_);
-      return 0;
-    }
-  }
-  return 0;
-}
-
-void Connection::DropSentMessage() {
-  tx_bytes_ -= tx_.front().frame.size() - LWS_PRE;
-  tx_.pop_front();
-  CheckDrained();
-}
-
-size_t Connection::BufferedAmount() const { return tx_bytes_ + frames_.pending_payload(); }
+size_t Connection::BufferedAmount() const { return send_.buffered(); }
 
 void Connection::CheckDrained() {
   if (drain_watched_ && BufferedAmount() <= drain_threshold_) {
     drain_watched_ = false;
     Queue({EventKind::kDrained});
-  }
-}
-
-void Connection::OnPeerClose(const unsigned char* payload, size_t len) {
-  peer_closed_ = true;
-  if (len >= 2) {
-    peer_code_ = static_cast<uint16_t>((payload[0] << 8) | payload[1]);
-    peer_reason_.assign(reinterpret_cast<const char*>(payload) + 2, len - 2);
-  } else {
-    peer_code_ = LWS_CLOSE_STATUS_NO_STATUS;
   }
 }
 
@@ -536,8 +531,8 @@ void Connection::FinishFailed(const std::string& cause, const char* phase) {
 // The connection's final event; `tag` must be a string literal (it is read
 // when the event is delivered).
 void Connection::Finish(EventKind kind, uint32_t code, const std::string& text, const char* tag) {
-  if (finished_) return;
-  finished_ = true;
+  if (phase_ == Phase::kFinished) return;
+  phase_ = Phase::kFinished;
   QueueBytes(kind, text.data(), text.size(), code, tag);
   if (state_) state_->ConnectionEnded();
 }
@@ -617,13 +612,7 @@ void Connection::CallOnEvents(Napi::Env env, Event* events, size_t count, const 
   }
 }
 
-bool Connection::CanSend() const { return wsi_ && !close_requested_ && !finished_; }
-
-void Connection::Enqueue(Outgoing message) {
-  tx_bytes_ += message.frame.size() - LWS_PRE;
-  tx_.push_back(std::move(message));
-  lws_callback_on_writable(wsi_);
-}
+bool Connection::CanSend() const { return wsi_ && !closing_.requested && phase_ != Phase::kFinished; }
 
 Napi::Value Connection::SendText(const Napi::CallbackInfo& info) {
   napi_env env = info.Env();
@@ -631,33 +620,19 @@ Napi::Value Connection::SendText(const Napi::CallbackInfo& info) {
   napi_value text = info[0];
   size_t length = 0;
   napi_get_value_string_utf8(env, text, nullptr, 0, &length);
-  if (!deflate_) {
-    frames_.AppendFilled(FrameQueue::kText, length, [&](unsigned char* payload) {
-      // napi writes a terminating NUL after the text: AppendFilled has room.
-      napi_get_value_string_utf8(env, text, reinterpret_cast<char*>(payload), length + 1, nullptr);
-    });
-    ScheduleFlush();
-    return Napi::Boolean::New(env, true);
-  }
-  Outgoing message{std::vector<unsigned char>(LWS_PRE + length + 1), false};
-  napi_get_value_string_utf8(env, text, reinterpret_cast<char*>(message.frame.data() + LWS_PRE),
-                             length + 1, &length);
-  message.frame.resize(LWS_PRE + length);
-  Enqueue(std::move(message));
+  send_.AppendText(length, [&](unsigned char* payload) {
+    // napi writes a terminating NUL after the text: AppendText has room.
+    napi_get_value_string_utf8(env, text, reinterpret_cast<char*>(payload), length + 1, nullptr);
+  });
+  ScheduleFlush();
   return Napi::Boolean::New(env, true);
 }
 
 Napi::Value Connection::SendBinary(const Napi::CallbackInfo& info) {
   if (!CanSend()) return Napi::Boolean::New(info.Env(), false);
   Napi::Uint8Array bytes = info[0].As<Napi::Uint8Array>();
-  if (!deflate_) {
-    frames_.Append(FrameQueue::kBinary, bytes.Data(), bytes.ByteLength());
-    ScheduleFlush();
-    return Napi::Boolean::New(info.Env(), true);
-  }
-  Outgoing message{std::vector<unsigned char>(LWS_PRE + bytes.ByteLength()), true};
-  std::memcpy(message.frame.data() + LWS_PRE, bytes.Data(), bytes.ByteLength());
-  Enqueue(std::move(message));
+  send_.AppendBinary(bytes.Data(), bytes.ByteLength());
+  ScheduleFlush();
   return Napi::Boolean::New(info.Env(), true);
 }
 
@@ -672,10 +647,7 @@ Napi::Value Connection::Close(const Napi::CallbackInfo& info) {
 }
 
 void Connection::RequestClose(uint16_t code, std::string reason) {
-  if (close_requested_) return;
-  close_requested_ = true;
-  close_code_ = code;
-  close_reason_ = std::move(reason);
+  if (!closing_.Request(code, std::move(reason))) return;
   // The answer to our close must be read even if JS paused delivery
   // (JS still holds any messages that come before it).
   lws_rx_flow_control(wsi_, 1);
@@ -685,7 +657,7 @@ void Connection::RequestClose(uint16_t code, std::string reason) {
 // setPaused(paused): stops or resumes reading from the socket.
 Napi::Value Connection::SetPaused(const Napi::CallbackInfo& info) {
   if (wsi_ && state_) {
-    lws_rx_flow_control(wsi_, info[0].As<Napi::Boolean>().Value() && !close_requested_ ? 0 : 1);
+    lws_rx_flow_control(wsi_, info[0].As<Napi::Boolean>().Value() && !closing_.requested ? 0 : 1);
     state_->loop().Kick();  // resuming may leave buffered input to service
   }
   return info.Env().Undefined();
@@ -694,12 +666,12 @@ Napi::Value Connection::SetPaused(const Napi::CallbackInfo& info) {
 // abort(): drops the connection without a closing handshake; it ends with
 // a Failed event like any connection that could not be completed.
 Napi::Value Connection::Abort(const Napi::CallbackInfo& info) {
-  if (state_ && !finished_ && !started_) {
+  if (state_ && phase_ == Phase::kQueued) {
     // Not started yet: it never will be.
     aborted_ = true;
-    FinishFailed("aborted before it connected", phase_);
+    FinishFailed("aborted before it connected", PhaseName(phase_));
     state_->loop().Kick();
-  } else if (wsi_ && state_ && !finished_) {
+  } else if (wsi_ && state_ && phase_ != Phase::kFinished) {
     aborted_ = true;
     // Closed now, outside lws: an asynchronous kill is a timeout, which lws
     // replaces with its own as soon as the connect or handshake moves on.
@@ -722,7 +694,7 @@ Napi::Value Connection::GetBufferedAmount(const Napi::CallbackInfo& info) {
 Napi::Value Connection::WatchDrain(const Napi::CallbackInfo& info) {
   size_t threshold = static_cast<size_t>(info[0].As<Napi::Number>().Int64Value());
   bool drained = BufferedAmount() <= threshold;
-  drain_watched_ = !drained && wsi_ && !finished_;
+  drain_watched_ = !drained && wsi_ && phase_ != Phase::kFinished;
   drain_threshold_ = threshold;
   return Napi::Boolean::New(info.Env(), drained);
 }

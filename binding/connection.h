@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "closing_handshake.h"
 #include "deliverable.h"
-#include "frame_queue.h"
-#include "vector_queue.h"
+#include "send_queue.h"
 
 namespace lwsnode {
 
@@ -46,6 +46,17 @@ class Connection : public Napi::ObjectWrap<Connection>, public Deliverable {
     kConnected = 5,
     kDrained = 6,
   };
+  // Where the connection is in its life; the names of the first four are
+  // the phases a failure reports (lib/native.ts).
+  enum class Phase {
+    kQueued,     // waiting for Start()
+    kConnecting, // TCP (and TLS) under way
+    kHandshake,  // the upgrade request went out
+    kOpen,       // established
+    kFinished,   // the final event is queued
+  };
+  static const char* PhaseName(Phase phase);
+
   // Bytes an event carries (a text or binary message, a close reason, a
   // failure cause) are a slice of event_bytes_, so a burst of small
   // messages costs no allocation each; a large message owns its bytes
@@ -57,22 +68,23 @@ class Connection : public Napi::ObjectWrap<Connection>, public Deliverable {
     size_t at = 0, length = 0;   // the slice of event_bytes_
     std::string owned;           // a large message
   };
-  struct Outgoing {
-    std::vector<unsigned char> frame;  // LWS_PRE bytes of headroom, then payload
-    bool binary;
-  };
-
   static int OnLwsEvent(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len);
   int HandleLwsEvent(lws* wsi, lws_callback_reasons reason, void* in, size_t len);
   int OnReceive(const unsigned char* data, size_t len);
+  int OnFrameLength(size_t length);
   int OnWritable();
-  void DropSentMessage();
+  int OnPeerClose(const unsigned char* payload, size_t len);
+  void OnPing(const unsigned char* payload, size_t len);
   int AppendHeaders(unsigned char** position, unsigned char* end);
   void OnEstablished();
-  void OnPeerClose(const unsigned char* payload, size_t len);
-  void OnDropped();
+  void OnClosed();
   // Our closing handshake: the close frame goes out once the queue drains.
   void RequestClose(uint16_t code, std::string reason);
+  // Refuses the message being received: nothing more is delivered, and the
+  // connection closes with 1009.
+  void RefuseMessage(const char* reason);
+  // Writes what the send queue holds; false if lws could not.
+  bool WriteQueued(bool writable);
   void Queue(Event event);
   void QueueBytes(EventKind kind, const void* bytes, size_t length, uint32_t code = 0, const char* tag = nullptr);
   void QueueOwned(EventKind kind, std::string message);
@@ -90,8 +102,6 @@ class Connection : public Napi::ObjectWrap<Connection>, public Deliverable {
   Napi::Value GetBufferedAmount(const Napi::CallbackInfo& info);
   Napi::Value WatchDrain(const Napi::CallbackInfo& info);
   bool CanSend() const;
-  void Enqueue(Outgoing message);
-  int WriteFrames();
   void ScheduleFlush();
   size_t BufferedAmount() const;
   void CheckDrained();
@@ -103,10 +113,9 @@ class Connection : public Napi::ObjectWrap<Connection>, public Deliverable {
   lws_log_cx_t* log_context_ = nullptr;
   std::vector<Event> events_;
   std::string event_bytes_;  // borrowed from EnvState while events wait
+  Phase phase_ = Phase::kQueued;
   bool pending_ = false;       // in the environment's delivery list
-  bool finished_ = false;      // the final event is queued
   bool released_ = false;      // JS no longer held alive by us
-  bool started_ = false;       // Start() has run
   bool aborted_ = false;       // abort() was called: no further progress
   bool report_connected_ = false;  // JS wants the Connected event
 
@@ -118,7 +127,6 @@ class Connection : public Napi::ObjectWrap<Connection>, public Deliverable {
   std::vector<std::string> headers_;  // "Name:", value, "Name:", value ...
   lws_retry_bo_t retry_policy_{};
   size_t max_message_size_ = 0;
-  const char* phase_ = "connect";
   // When lws last saw the server alive (handshake or pong): a close with no
   // closing handshake this long after it was lws's ping_timeout hangup.
   lws_usec_t last_valid_us_ = 0;
@@ -131,24 +139,11 @@ class Connection : public Napi::ObjectWrap<Connection>, public Deliverable {
   bool rx_binary_ = false;
   bool rx_refused_ = false;  // a message went over max_message_size: closing
 
-  // Send queues and closing handshake. Without permessage-deflate frames are
-  // built here (frames_); with it lws frames and deflates each message (tx_).
-  FrameQueue frames_;
+  SendQueue send_;
   bool flush_scheduled_ = false;
-  VectorQueue<Outgoing> tx_;
-  size_t tx_bytes_ = 0;
   bool drain_watched_ = false;  // JS waits for BufferedAmount() <= drain_threshold_
   size_t drain_threshold_ = 0;
-  bool deflate_ = false;            // permessage-deflate negotiated
-  bool deflate_in_flight_ = false;  // lws still deflates from tx_.front()
-  bool close_requested_ = false;
-  bool close_sent_ = false;
-  uint16_t close_code_ = 0;
-  std::string close_reason_;
-  bool peer_closed_ = false;
-  uint16_t peer_code_ = 0;
-  std::string peer_reason_;
-  std::string lws_closed_;  // the close payload lws prepared when it failed the connection
+  ClosingHandshake closing_;
 };
 
 }  // namespace lwsnode

@@ -2,6 +2,7 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <cstring>
 #include <random>
 
@@ -60,11 +61,11 @@ void FrameQueue::FillMaskingKey(unsigned char key[4]) {
   std::memcpy(key, pool.bytes + pool.left, 4);
 }
 
-unsigned char* FrameQueue::Open(Opcode opcode, size_t length, size_t scratch) {
+unsigned char* FrameQueue::Open(Opcode opcode, bool final, size_t length, size_t scratch) {
   size_t start = bytes_.size();
   bytes_.resize(start + HeaderLength(length) + length + scratch);
   unsigned char* out = bytes_.data() + start;
-  *out++ = static_cast<unsigned char>(0x80 | opcode);  // FIN
+  *out++ = static_cast<unsigned char>((final ? 0x80 : 0) | opcode);
   if (length < 126) {
     *out++ = static_cast<unsigned char>(0x80 | length);  // MASK
   } else if (length <= 0xffff) {
@@ -85,9 +86,19 @@ void FrameQueue::Seal(unsigned char* payload, size_t length) {
 }
 
 void FrameQueue::Append(Opcode opcode, const void* payload, size_t length) {
-  unsigned char* destination = Open(opcode, length);
-  if (length) CopyMasked(destination, static_cast<const unsigned char*>(payload), length, destination - 4);
-  Record(length);
+  const auto* in = static_cast<const unsigned char*>(payload);
+  size_t message = length;
+  do {
+    size_t piece = std::min(length, kMaxFramePayload);
+    bool final = piece == length;
+    unsigned char* destination = Open(opcode, final, piece);
+    if (piece) CopyMasked(destination, in, piece, destination - 4);
+    // A message counts as queued until its last fragment is handed over.
+    Record(final ? message : 0);
+    opcode = kContinuation;
+    in += piece;
+    length -= piece;
+  } while (length);
 }
 
 void FrameQueue::Record(size_t payload) {
@@ -95,11 +106,14 @@ void FrameQueue::Record(size_t payload) {
   pending_payload_ += payload;
 }
 
-size_t FrameQueue::ToFrameEnd() const {
-  if (frames_.empty()) return 0;
-  const Boundary& front = frames_.front();
-  size_t start = front.end - HeaderLength(front.payload) - front.payload;
-  return sent_ > start ? front.end - sent_ : 0;
+size_t FrameQueue::WholeFrames(size_t limit) {
+  size_t count = 0;
+  for (const Boundary& frame : frames_) {
+    size_t through = frame.end - sent_;
+    if (count && through > limit) break;
+    count = through;
+  }
+  return count;
 }
 
 void FrameQueue::Consume(size_t count) {

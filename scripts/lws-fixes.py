@@ -9,7 +9,13 @@ undefined (RFC 7692 6.1). A long text frame with invalid UTF-8 early in it
 overflows the receive buffer (found by test/fuzz.test.ts). When lws fails a
 connection with a close code, it masks that code in place as it sends it,
 so a client cannot read it back: lws_close_reason() is made to tell the
-protocol callback (LWS_CALLBACK_USER) the payload it prepared. The TLS
+protocol callback (LWS_CALLBACK_USER) the payload it prepared. lws answers
+a ping itself, at its next chance to write, even in the middle of a frame
+the binding handed it in pieces, and drops every ping that arrives while a
+pong is pending: a received ping goes to the protocol callback instead
+(LWS_CALLBACK_USER + 1), which queues the pong where frames end. A frame's
+declared length is told to the callback too (LWS_CALLBACK_USER + 2), which
+can refuse a frame larger than max_message_size before its bytes come. The TLS
 client checks an IPv6 literal host against the name "[" instead of the
 address. Two fixes are for speed: lws keeps its timers in a sorted list and
 walks it from the head on every insert, though nearly every new deadline is
@@ -33,6 +39,14 @@ LISTS = "lib/core/lws_dll2.c"
 WS_CLIENT = "lib/roles/ws/client-ws.c"
 MARK = "/* lws-node */"
 PROTOCOL_ERROR = f"lws_close_reason(wsi, LWS_CLOSE_STATUS_PROTOCOL_ERR, NULL, 0); {MARK}"
+# binding/lws_hooks.h names these reasons for the protocol callback.
+CALLBACK = "wsi->a.protocol && wsi->a.protocol->callback"
+PING_RECEIVED = "(enum lws_callback_reasons)(LWS_CALLBACK_USER + 1)"
+FRAME_LENGTH = "(enum lws_callback_reasons)(LWS_CALLBACK_USER + 2)"
+# The callback decides about a long frame once its length is complete; a
+# non-zero answer fails the connection (with the close code it set).
+CHECK_LENGTH = (f"if ({CALLBACK} && wsi->a.protocol->callback(wsi, {FRAME_LENGTH}, wsi->user_space, NULL,"
+                f" wsi->ws->rx_packet_length)) return -1; {MARK}")
 INVALID_PAYLOAD = f"lws_close_reason(wsi, LWS_CLOSE_STATUS_INVALID_PAYLOAD, NULL, 0); {MARK}"
 
 # (file, anchor, statement): the statement goes on the line after the
@@ -56,10 +70,17 @@ AFTER = [
     (OPS, "wsi->ws->close_in_ping_buffer_len = (uint8_t)lws_ptr_diff(p, start);",
      "if (wsi->a.protocol && wsi->a.protocol->callback) wsi->a.protocol->callback(wsi, LWS_CALLBACK_USER,"
      f" wsi->user_space, start, wsi->ws->close_in_ping_buffer_len); {MARK}"),
+    (PARSER, "wsi->ws->rx_packet_length |= c;", CHECK_LENGTH),           # 16-bit length
+    (PARSER, "wsi->ws->rx_packet_length |= (size_t)c;", CHECK_LENGTH),   # 64-bit length
 ]
 
 # (file, anchor, statement): the statement goes on the line before the anchor.
 BEFORE = [
+    # Every ping goes to the binding, whose send queue answers it between
+    # frames; lws's own pong (one pending at most) is skipped.
+    (PARSER, "/* he set a close reason on this guy, ignore PING */",
+     f"if ({CALLBACK}) {{ wsi->a.protocol->callback(wsi, {PING_RECEIVED}, wsi->user_space,"
+     f" &wsi->ws->rx_ubuf[LWS_PRE], wsi->ws->rx_ubuf_head); goto ping_drop; }} {MARK}"),
     # A text frame longer than the receive buffer with invalid UTF-8 in its
     # first buffer-full fails without emptying the buffer; lws goes on
     # reading (it awaits the close answer) and every further byte of the
