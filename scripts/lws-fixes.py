@@ -15,7 +15,9 @@ the binding handed it in pieces, and drops every ping that arrives while a
 pong is pending: a received ping goes to the protocol callback instead
 (LWS_CALLBACK_USER + 1), which queues the pong where frames end. A frame's
 declared length is told to the callback too (LWS_CALLBACK_USER + 2), which
-can refuse a frame larger than max_message_size before its bytes come. The TLS
+can refuse a frame larger than max_message_size before its bytes come. A
+protocol error in frames that came with the 101 killed the socket before
+lws sent its close frame (it parsed the same bytes twice). The TLS
 client checks an IPv6 literal host against the name "[" instead of the
 address. Two fixes are for speed: lws keeps its timers in a sorted list and
 walks it from the head on every insert, though nearly every new deadline is
@@ -76,6 +78,15 @@ AFTER = [
 
 # (file, anchor, statement): the statement goes on the line before the anchor.
 BEFORE = [
+    # Frames that came in the same read as the 101 wait in the connection's
+    # input buffer. When one of them fails the connection, lws prepares its
+    # close frame and waits to send it, but leaves the input where it was:
+    # the next loop turn parses the same bytes again, fails again, and this
+    # second close kills the socket before the close frame goes out. Once
+    # the connection waits to send its close, its input is dropped.
+    (OPS, "ebuf.len = (int)lws_buflist_next_segment_len(&wsi->buflist,",
+     "if (lwsi_state(wsi) == LRS_WAITING_TO_SEND_CLOSE) { lws_buflist_destroy_all_segments(&wsi->buflist);"
+     f" lws_dll2_remove(&wsi->dll_buflist); return LWS_HPI_RET_HANDLED; }} {MARK}"),
     # Every ping goes to the binding, whose send queue answers it between
     # frames; lws's own pong (one pending at most) is skipped.
     (PARSER, "/* he set a close reason on this guy, ignore PING */",
