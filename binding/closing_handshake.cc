@@ -11,9 +11,10 @@ bool ClosingHandshake::ValidPeerPayload(const unsigned char* payload, size_t len
   return (value >= 1000 && value <= 1003) || (value >= 1007 && value <= 1014) || (value >= 3000 && value <= 4999);
 }
 
-bool ClosingHandshake::Request(uint16_t close_code, std::string close_reason) {
+bool ClosingHandshake::Request(uint16_t close_code, std::string close_reason, bool failure) {
   if (requested) return false;
   requested = true;
+  failing = failure;
   code = close_code;
   reason = std::move(close_reason);
   return true;
@@ -52,7 +53,7 @@ void ClosingHandshake::Fail(uint16_t failure_code, std::string failure_reason) {
 }
 
 ClosingHandshake::Outcome ClosingHandshake::outcome() const {
-  if (failing) return Outcome::kFailedByUs;
+  if (failing && sent) return Outcome::kFailedByUs;
   if (sent) return received ? Outcome::kClean : Outcome::kUnanswered;
   if (received) return Outcome::kRemote;
   return Outcome::kDropped;

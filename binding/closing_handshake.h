@@ -16,7 +16,7 @@ struct ClosingHandshake {
   enum class Outcome {
     kClean,       // our close frame was answered by the server's
     kRemote,      // the server closed first, and lws echoed its close frame
-    kFailedByUs,  // we failed the connection with a close code (a protocol error)
+    kFailedByUs,  // we failed the connection with a close code (the server broke a rule)
     kUnanswered,  // our close frame went out; the server's never came
     kDropped,     // no close frame either way
   };
@@ -26,7 +26,9 @@ struct ClosingHandshake {
   static bool ValidPeerPayload(const unsigned char* payload, size_t length);
 
   // Ours is to go once the send queue is empty; false if one already was.
-  bool Request(uint16_t code, std::string reason);
+  // `failing`: the server's behaviour made us close (a message too large),
+  // so the close code ends the connection whether or not it is answered.
+  bool Request(uint16_t code, std::string reason, bool failing = false);
   // Writes our close frame's payload (none for 1005); returns its length.
   size_t Payload(unsigned char out[125]) const;
   void Sent();

@@ -314,6 +314,9 @@ int Connection::AppendHeaders(unsigned char** position, unsigned char* end) {
 
 // lws closed the connection: what the closing handshake saw says how it ended.
 void Connection::OnClosed() {
+  // lws sends what it holds of our last write before a close frame of its
+  // own (an echo of the server's); what it still holds now was not sent.
+  send_.Settle(wsi_);
   switch (closing_.outcome()) {
     case ClosingHandshake::Outcome::kClean:
     case ClosingHandshake::Outcome::kFailedByUs:
@@ -348,7 +351,7 @@ void Connection::OnClosed() {
 
 int Connection::OnPeerClose(const unsigned char* payload, size_t len) {
   // lws goes on parsing after a close frame; only the first one counts.
-  if (closing_.received || closing_.failing) return closing_.sent ? -1 : 0;
+  if (closing_.received || (closing_.failing && closing_.sent)) return closing_.sent ? -1 : 0;
   if (!ClosingHandshake::ValidPeerPayload(payload, len)) {
     // lws echoes a 1-byte payload, 1015 and codes above 4999 as they came;
     // they are protocol errors (RFC 6455 7.4), answered with 1002.
@@ -445,7 +448,7 @@ void Connection::RefuseMessage(const char* reason) {
   // queued; nothing more that arrives is delivered.
   rx_refused_ = true;
   std::string().swap(rx_);
-  RequestClose(LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, reason);
+  RequestClose(LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, reason, true);
 }
 
 int Connection::OnWritable() {
@@ -646,8 +649,8 @@ Napi::Value Connection::Close(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), true);
 }
 
-void Connection::RequestClose(uint16_t code, std::string reason) {
-  if (!closing_.Request(code, std::move(reason))) return;
+void Connection::RequestClose(uint16_t code, std::string reason, bool failing) {
+  if (!closing_.Request(code, std::move(reason), failing)) return;
   // The answer to our close must be read even if JS paused delivery
   // (JS still holds any messages that come before it).
   lws_rx_flow_control(wsi_, 1);

@@ -79,7 +79,7 @@ class Connection : public Napi::ObjectWrap<Connection>, public Deliverable {
   void OnEstablished();
   void OnClosed();
   // Our closing handshake: the close frame goes out once the queue drains.
-  void RequestClose(uint16_t code, std::string reason);
+  void RequestClose(uint16_t code, std::string reason, bool failing = false);
   // Refuses the message being received: nothing more is delivered, and the
   // connection closes with 1009.
   void RefuseMessage(const char* reason);

@@ -55,6 +55,12 @@ class SendQueue {
   // writable, which is also how it tells that a deflated message is done.
   Progress Write(lws* wsi, bool writable);
 
+  // lws is letting the connection go: what it no longer holds of our last
+  // write reached the socket.
+  void Settle(lws* wsi) {
+    if (!lws_partial_buffered(wsi)) in_lws_ = 0;
+  }
+
   // Payload bytes not yet taken by the socket: queued here, or handed to
   // lws and still in its buffer (counted until lws says it is empty).
   size_t buffered() const { return deflated_bytes_ + frames_.pending_payload() + in_lws_; }

@@ -2,6 +2,7 @@
  * The Courier: what on_ready receives to run one connection, as Perl's
  * Net::Libwebsockets::WebSocket::Courier. No public constructor.
  */
+import { isSendableCloseCode, MAX_REASON_BYTES, SENDABLE_CLOSE_CODES, truncateReason } from './close_rules';
 import type { NativeConnection } from './native';
 import { describe, invalidRange, invalidType } from './validation';
 
@@ -13,22 +14,6 @@ export interface PauseHandle {
   resume(): void;
   [Symbol.dispose](): void;
 }
-
-/** A close code an endpoint may send (RFC 6455 7.4), or 1005 for none. */
-function isSendableCloseCode(code: number): boolean {
-  return (
-    code === 1000 ||
-    code === 1001 ||
-    code === 1002 ||
-    code === 1003 ||
-    code === 1005 ||
-    (code >= 1007 && code <= 1011) ||
-    (code >= 3000 && code <= 4999)
-  );
-}
-
-// A close frame's payload is at most 125 bytes: 2 for the code, 123 for the reason.
-const MAX_REASON_BYTES = 123;
 
 /** What the server's handshake response settled. */
 export interface Negotiated {
@@ -129,12 +114,12 @@ export class Courier {
    */
   close(code = 1005, reason = ''): Promise<[number, string]> {
     if (typeof code !== 'number' || !Number.isInteger(code)) throw invalidType('an integer close code', 'close() code', code);
-    if (!isSendableCloseCode(code)) throw invalidRange('1000-1003, 1005, 1007-1011 or 3000-4999', 'close() code', code);
+    if (!isSendableCloseCode(code)) throw invalidRange(SENDABLE_CLOSE_CODES, 'close() code', code);
     if (typeof reason !== 'string') throw invalidType('a string', 'close() reason', reason);
     if (code === 1005 && reason) throw invalidType('no reason when the close has no status (1005)', 'close() reason', reason);
     if (!this.#closing && !this.#ended) {
       this.#closing = true;
-      this.#native.close(code, truncateReason(reason));
+      this.#native.close(code, fitReason(reason));
     }
     return this.#settled;
   }
@@ -231,16 +216,15 @@ function notSent(bytes: number): Error {
   return Object.assign(new Error(`the connection ended with ${bytes} queued bytes not sent`), { code: 'ERR_LWS_NOT_SENT', bytes });
 }
 
-function truncateReason(reason: string): string {
-  const bytes = Buffer.from(reason, 'utf8');
-  if (bytes.length <= MAX_REASON_BYTES) return reason;
-  // Cut at a character boundary: drop continuation bytes (10xxxxxx) at the cut.
-  let end = MAX_REASON_BYTES;
-  while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end--;
-  process.emitWarning(`close() reason is ${bytes.length} bytes; truncated to ${end} (a close frame holds ${MAX_REASON_BYTES})`, {
-    code: 'LWS_CLOSE_REASON_TRUNCATED',
-  });
-  return bytes.subarray(0, end).toString('utf8');
+/** The reason as it can go out: truncateReason(), with a warning when it cut. */
+function fitReason(reason: string): string {
+  const fitted = truncateReason(reason);
+  if (fitted !== reason)
+    process.emitWarning(
+      `close() reason is ${Buffer.byteLength(reason, 'utf8')} bytes; truncated to ${Buffer.byteLength(fitted, 'utf8')} (a close frame holds ${MAX_REASON_BYTES})`,
+      { code: 'LWS_CLOSE_REASON_TRUNCATED' },
+    );
+  return fitted;
 }
 
 function warnUnheard(kind: 'text' | 'binary'): void {

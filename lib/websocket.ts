@@ -8,6 +8,7 @@
  */
 import { Blob } from 'node:buffer';
 import { types } from 'node:util';
+import { isWhatwgCloseCode, MAX_REASON_BYTES, reasonFits } from './close_rules';
 import { connect, type CloseResult } from './connect';
 import type { Courier } from './courier';
 import { WebSocketClose } from './errors';
@@ -55,9 +56,6 @@ const CLOSED = 3;
 type ReadyState = typeof CONNECTING | typeof OPEN | typeof CLOSING | typeof CLOSED;
 
 const BINARY_TYPES: readonly string[] = ['blob', 'arraybuffer', 'nodebuffer'] satisfies readonly BinaryType[];
-
-// A close frame's payload is at most 125 bytes: 2 for the code, 123 for the reason.
-const MAX_REASON_BYTES = 123;
 
 // Options the constructor's own arguments set; accepting them too would
 // leave two sources for one setting.
@@ -248,7 +246,7 @@ export class WebSocket extends EventTarget {
     let status: number | undefined;
     if (code !== undefined) {
       status = clampUnsignedShort(code);
-      if (status !== 1000 && (status < 3000 || status > 4999))
+      if (!isWhatwgCloseCode(status))
         throw new DOMException(
           `Failed to execute 'close' on 'WebSocket': The close code must be either 1000, or between 3000 and 4999. ${status} is neither.`,
           'InvalidAccessError',
@@ -257,7 +255,7 @@ export class WebSocket extends EventTarget {
     let reasonText = '';
     if (reason !== undefined) {
       reasonText = String(reason);
-      if (Buffer.byteLength(reasonText, 'utf8') > MAX_REASON_BYTES)
+      if (!reasonFits(reasonText))
         throw new DOMException(`Failed to execute 'close' on 'WebSocket': The close reason must not be greater than ${MAX_REASON_BYTES} UTF-8 bytes.`, 'SyntaxError');
     }
     if (this.#readyState === CLOSING || this.#readyState === CLOSED) return;

@@ -17,7 +17,8 @@ pong is pending: a received ping goes to the protocol callback instead
 declared length is told to the callback too (LWS_CALLBACK_USER + 2), which
 can refuse a frame larger than max_message_size before its bytes come. A
 protocol error in frames that came with the 101 killed the socket before
-lws sent its close frame (it parsed the same bytes twice). The TLS
+lws sent its close frame (it parsed the same bytes twice), and so did one
+that came while lws held part of a write (it flushed, then killed). The TLS
 client checks an IPv6 literal host against the name "[" instead of the
 address. Two fixes are for speed: lws keeps its timers in a sorted list and
 walks it from the head on every insert, though nearly every new deadline is
@@ -39,6 +40,7 @@ OPS = "lib/roles/ws/ops-ws.c"
 TLS_CLIENT = "lib/tls/openssl/openssl-client.c"
 LISTS = "lib/core/lws_dll2.c"
 WS_CLIENT = "lib/roles/ws/client-ws.c"
+CLOSE = "lib/core-net/close.c"
 MARK = "/* lws-node */"
 PROTOCOL_ERROR = f"lws_close_reason(wsi, LWS_CLOSE_STATUS_PROTOCOL_ERR, NULL, 0); {MARK}"
 # binding/lws_hooks.h names these reasons for the protocol callback.
@@ -72,6 +74,11 @@ AFTER = [
     (OPS, "wsi->ws->close_in_ping_buffer_len = (uint8_t)lws_ptr_diff(p, start);",
      "if (wsi->a.protocol && wsi->a.protocol->callback) wsi->a.protocol->callback(wsi, LWS_CALLBACK_USER,"
      f" wsi->user_space, start, wsi->ws->close_in_ping_buffer_len); {MARK}"),
+    # A connection failed while lws still held part of a write flushes that
+    # first, then was killed without the close frame it had prepared: now
+    # the frame goes out after the flush, as it would have without one.
+    (CLOSE, '" end LRS_FLUSHING_BEFORE_CLOSE");',
+     f"if (lwsi_role_ws(wsi) && wsi->ws && wsi->ws->close_in_ping_buffer_len) break; {MARK}"),
     (PARSER, "wsi->ws->rx_packet_length |= c;", CHECK_LENGTH),           # 16-bit length
     (PARSER, "wsi->ws->rx_packet_length |= (size_t)c;", CHECK_LENGTH),   # 64-bit length
 ]
@@ -154,7 +161,7 @@ def find_unique(name, lines, anchor):
 
 def main():
     tree = pathlib.Path(sys.argv[1])
-    files = {name: (tree / name).read_text().split("\n") for name in (PARSER, OPS, TLS_CLIENT, LISTS, WS_CLIENT)}
+    files = {name: (tree / name).read_text().split("\n") for name in (PARSER, OPS, TLS_CLIENT, LISTS, WS_CLIENT, CLOSE)}
     if any(MARK in line for lines in files.values() for line in lines):
         sys.exit(f"lws-fixes: {tree} is already fixed; give a pristine copy")
     inserts = {name: [] for name in files}  # (index, statement): insert before lines[index]
