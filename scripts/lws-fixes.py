@@ -79,6 +79,11 @@ AFTER = [
     # the frame goes out after the flush, as it would have without one.
     (CLOSE, '" end LRS_FLUSHING_BEFORE_CLOSE");',
      f"if (lwsi_role_ws(wsi) && wsi->ws && wsi->ws->close_in_ping_buffer_len) break; {MARK}"),
+    # Compressed data that does not inflate dropped the socket without a
+    # close frame; RFC 7692 8.2.3.1 asks to fail the connection, and 1007
+    # (the payload is not what its frame says) is what ws sends.
+    (PARSER, 'lwsl_wsi_ext(wsi, "Ext RX returned %d", n);',
+     f"if (n < 0) {{ lws_close_reason(wsi, LWS_CLOSE_STATUS_INVALID_PAYLOAD, NULL, 0); return -1; }} {MARK}"),
     (PARSER, "wsi->ws->rx_packet_length |= c;", CHECK_LENGTH),           # 16-bit length
     (PARSER, "wsi->ws->rx_packet_length |= (size_t)c;", CHECK_LENGTH),   # 64-bit length
 ]

@@ -33,6 +33,7 @@ import {
   closePayload,
   frame,
   OP,
+  RSV1,
   switchingProtocols,
   type ClientClose,
   type RawPeer,
@@ -382,5 +383,14 @@ describe('a frame announcing more than max_message_size is refused from its head
 
     // A client waiting for the payload fails here with "no close frame within 3000 ms".
     expect(await failure(session, HEADER_BOUND_MS)).toEqual(failsWith(1009));
+  });
+});
+
+describe('permessage-deflate data that does not inflate', () => {
+  test('a compressed message whose data is not deflate: close 1007, then TCP ends; rejects WebSocketClose 1007', async () => {
+    const session = await openSession({ respond: (request) => switchingProtocols(request, { extensions: 'permessage-deflate' }) });
+    // 0xff starts no valid deflate block (block type 3 is reserved).
+    session.peer.send(frame({ opcode: OP.TEXT, rsv: RSV1, payload: Buffer.from([0xff, 0xff, 0xff, 0xff]) }));
+    expect(await failure(session)).toEqual(failsWith(1007));
   });
 });
