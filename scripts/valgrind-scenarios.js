@@ -261,6 +261,94 @@ const scenarios = {
     });
   },
 
+  async 'pings-under-full-socket'() {
+    // The server stops reading, so the client's socket fills in the middle
+    // of its messages (sent as 256 KiB fragments); the pings the server
+    // sends meanwhile are answered between frames, and everything arrives
+    // whole once the server reads again.
+    const messages = [pattern(4 * MiB, 4), pattern(4 * MiB, 5)];
+    const pings = ['a', 'b', 'c', 'd', 'e'];
+    const pongs = [];
+    const received = [];
+    let resume;
+    const url = await wsServer({ perMessageDeflate: false, maxPayload: 8 * MiB }, (socket) => {
+      socket.pause();
+      socket.on('pong', (payload) => pongs.push(payload.toString()));
+      socket.on('message', (data) => {
+        received.push(data);
+        if (received.length === messages.length) socket.close(1000, 'all here');
+      });
+      resume = () => socket.resume();
+      for (const payload of pings) socket.ping(payload);
+    });
+    const { result, error } = await run(url, { compression: [] }, async (courier) => {
+      for (const message of messages) courier.send_binary(message);
+      // Until the client's socket is full: what is queued stops going down.
+      let last = -1;
+      for (let same = 0; same < 20; ) {
+        await new Promise((resolve) => setImmediate(resolve));
+        same = courier.buffered_amount === last && last > 0 ? same + 1 : 0;
+        last = courier.buffered_amount;
+      }
+      resume();
+    });
+    assert.ifError(error);
+    assert.deepEqual(result, [1000, 'all here']);
+    received.forEach((data, i) => assert.ok(messages[i].equals(data), `message ${i} intact`));
+    assert.deepEqual(pongs, pings);
+  },
+
+  async 'slow-reader'() {
+    // The README's streaming recipe against a server that stops reading
+    // after every 4 MiB until the client waits in drained(): nothing piles
+    // up in lws, and the stream arrives whole.
+    const CHUNK = 256 * 1024;
+    const COUNT = 64;
+    const source = pattern(CHUNK * COUNT, 6);
+    const hash = crypto.createHash('sha256');
+    let got = 0;
+    let reader;
+    let allQueued = false;
+    const url = await wsServer({ perMessageDeflate: false }, (socket) => {
+      reader = socket;
+      socket.on('message', (data) => {
+        hash.update(data);
+        got += data.length;
+        if (got === source.length) socket.close(1000, 'all here');
+        // Every 4 MiB: a socket reports writable only once half of what its
+        // kernel queue holds (about 3 MiB here) has gone, so a reader that
+        // read less before stalling would leave both sides waiting.
+        else if (got % (4 * MiB) === 0 && !allQueued) socket.pause();
+      });
+    });
+    const { result, error } = await run(url, { compression: [] }, async (courier) => {
+      for (let i = 0; i < COUNT; i++) {
+        courier.send_binary(source.subarray(i * CHUNK, (i + 1) * CHUNK));
+        if (courier.buffered_amount > MiB) {
+          const drained = courier.drained(MiB / 2);
+          reader.resume();
+          await drained;
+        }
+      }
+      allQueued = true;
+      reader.resume();
+    });
+    assert.ifError(error);
+    assert.deepEqual(result, [1000, 'all here']);
+    assert.equal(hash.digest('hex'), crypto.createHash('sha256').update(source).digest('hex'));
+  },
+
+  async 'ping-flood'() {
+    // 10,000 pings in one write, then a close: at most 32 pongs wait at a
+    // time, the latest among them.
+    const frames = Array.from({ length: 10_000 }, (_, i) => frame(9, `${i}`));
+    frames.push(frame(8, Buffer.from([0x03, 0xe8])));
+    const url = await rawServer(upgradeThen(frames));
+    const { result, error } = await run(`${url}/`, {});
+    assert.ifError(error);
+    assert.deepEqual(result, [1000, '']);
+  },
+
   async 'server-close'() {
     const url = await wsServer({ perMessageDeflate: false }, (socket) => {
       socket.on('message', () => socket.close(4001, 'server says bye'));
