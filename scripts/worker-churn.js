@@ -144,7 +144,7 @@ async function mainThreadConnection(url) {
 }
 
 /** Runs one worker to its end; resolves with what happened. */
-async function runWorker(index, url, random, connections) {
+async function runWorker(index, url, random, connections, timeoutMs) {
   const modes = ['terminate', 'exit-ready', 'exit-text'];
   const mode = modes[Math.floor(random() * modes.length)];
   const exitCode = 3 + (index % 5);
@@ -175,7 +175,7 @@ async function runWorker(index, url, random, connections) {
   }
   let timer;
   const timeout = new Promise((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), 60_000);
+    timer = setTimeout(() => resolve('timeout'), timeoutMs);
   });
   const code = await Promise.race([exited, timeout]);
   clearTimeout(timer);
@@ -191,14 +191,14 @@ async function runWorker(index, url, random, connections) {
  * The whole run; resolves with { ok, summary }. `log` gets a line for
  * every worker that did not end as expected.
  */
-async function churn({ workers = 100, batch = 10, connections = 12, seed = Date.now() >>> 0, log = console.log } = {}) {
+async function churn({ workers = 100, batch = 10, connections = 12, seed = Date.now() >>> 0, workerTimeoutMs = 60_000, log = console.log } = {}) {
   const random = prng(seed);
   const server = await echoServer();
   const main = await mainThreadConnection(server.url);
   const outcomes = [];
   for (let first = 0; first < workers; first += batch) {
     const count = Math.min(batch, workers - first);
-    outcomes.push(...(await Promise.all(Array.from({ length: count }, (_, i) => runWorker(first + i, server.url, random, connections)))));
+    outcomes.push(...(await Promise.all(Array.from({ length: count }, (_, i) => runWorker(first + i, server.url, random, connections, workerTimeoutMs)))));
   }
   const bad = outcomes.filter((outcome) => !outcome.expected.includes(outcome.code) || outcome.errors.length);
   for (const outcome of bad) log(`worker ${JSON.stringify(outcome)}`);
