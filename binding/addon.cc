@@ -5,6 +5,7 @@
 
 #include <mutex>
 
+#include "boundary.h"
 #include "connection.h"
 #include "env_state.h"
 #include "logger.h"
@@ -33,11 +34,16 @@ Addon::Addon(Napi::Env env, Napi::Object exports) {
                        });
 }
 
+// Called by Node (C): nothing may throw past here (boundary.h). The module
+// initialiser above is entered from JavaScript, where node-addon-api turns
+// an exception into a JavaScript one.
 void Addon::OnEnvCleanup(napi_async_cleanup_hook_handle handle, void* arg) {
-  auto* state = static_cast<EnvState*>(arg);
-  state->Teardown([state, handle] {
-    delete state;
-    napi_remove_async_cleanup_hook(handle);
+  Boundary([handle, arg] {
+    auto* state = static_cast<EnvState*>(arg);
+    state->Teardown([state, handle] {
+      delete state;
+      napi_remove_async_cleanup_hook(handle);
+    });
   });
 }
 

@@ -91,8 +91,9 @@ class Connection : public Napi::ObjectWrap<Connection>, public Deliverable {
   void FinishClosed(uint16_t code, const std::string& reason, const char* initiator);
   void FinishFailed(const std::string& cause, const char* phase);
   void Finish(EventKind kind, uint32_t code, const std::string& text, const char* tag);
-  // One napi_make_callback with up to kEventsPerCall events as arguments.
-  void CallOnEvents(Napi::Env env, Event* events, size_t count, const std::string& bytes);
+  // One napi_make_callback with up to kEventsPerCall events as arguments;
+  // false if a text message was dropped (too long for a JavaScript string).
+  bool CallOnEvents(Napi::Env env, Event* events, size_t count, const std::string& bytes);
 
   Napi::Value SendText(const Napi::CallbackInfo& info);
   Napi::Value SendBinary(const Napi::CallbackInfo& info);

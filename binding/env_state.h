@@ -62,6 +62,8 @@ class EnvState {
 
  private:
   void DeliverPending();
+  // One object's events to JavaScript; an exception stops here.
+  void Deliver(Deliverable* object);
 
   EventLoop loop_;
   Context context_;

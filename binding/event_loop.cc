@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "boundary.h"
+
 namespace lwsnode {
 
 namespace {
@@ -67,10 +69,13 @@ const lws_plugin_evlib_t* EventLoop::Plugin() {
   return &plugin;
 }
 
+// Every function below that lws or libuv calls runs its body through
+// Boundary() (boundary.h): no C++ exception unwinds into their C frames.
+
 int EventLoop::InitPt(lws_context* context, void* foreign_loop, int tsi) {
   *static_cast<EventLoop**>(lws_evlib_tsi_to_evlib_pt(context, tsi)) =
       static_cast<EventLoop*>(foreign_loop);
-  return 0;
+  return 0;  // nothing here throws
 }
 
 EventLoop* EventLoop::FromWsi(lws* wsi) {
@@ -78,25 +83,31 @@ EventLoop* EventLoop::FromWsi(lws* wsi) {
 }
 
 int EventLoop::SockAccept(lws* wsi) {
-  EventLoop* self = FromWsi(wsi);
-  if (self->closing_) return 1;
-  self->CloseWatcher(wsi);  // a retried connect brings a new socket
-  auto* watcher = new Watcher{{}, self, wsi, lws_get_socket_fd(wsi), 0};
-  if (uv_poll_init_socket(self->loop_, &watcher->handle, watcher->fd) != 0) {
+  return Boundary(1, [wsi] { return FromWsi(wsi)->Accept(wsi); });
+}
+
+int EventLoop::Accept(lws* wsi) {
+  if (closing_) return 1;
+  CloseWatcher(wsi);  // a retried connect brings a new socket
+  auto* watcher = new Watcher{{}, this, wsi, lws_get_socket_fd(wsi), 0};
+  if (uv_poll_init_socket(loop_, &watcher->handle, watcher->fd) != 0) {
     delete watcher;
     return 1;
   }
   watcher->handle.data = watcher;
   uv_unref(reinterpret_cast<uv_handle_t*>(&watcher->handle));
-  ++self->open_handles_;
-  self->watchers_[wsi] = watcher;
+  ++open_handles_;
+  watchers_[wsi] = watcher;
   return 0;
 }
 
 void EventLoop::Io(lws* wsi, unsigned int flags) {
-  EventLoop* self = FromWsi(wsi);
-  auto found = self->watchers_.find(wsi);
-  if (found == self->watchers_.end()) return;
+  Boundary([wsi, flags] { FromWsi(wsi)->Watch(wsi, flags); });
+}
+
+void EventLoop::Watch(lws* wsi, unsigned int flags) {
+  auto found = watchers_.find(wsi);
+  if (found == watchers_.end()) return;
   Watcher* watcher = found->second;
 
   int change = 0;
@@ -113,11 +124,13 @@ void EventLoop::Io(lws* wsi, unsigned int flags) {
   // before it polls.
   if (watcher->changed) return;
   watcher->changed = true;
-  self->changed_.push_back(watcher);
-  if (self->changed_.size() == 1) uv_prepare_start(&self->prepare_, OnPrepare);
+  changed_.push_back(watcher);
+  if (changed_.size() == 1) uv_prepare_start(&prepare_, OnPrepare);
 }
 
-void EventLoop::OnPrepare(uv_prepare_t* handle) { static_cast<EventLoop*>(handle->data)->ApplyWatches(); }
+void EventLoop::OnPrepare(uv_prepare_t* handle) {
+  Boundary([handle] { static_cast<EventLoop*>(handle->data)->ApplyWatches(); });
+}
 
 void EventLoop::ApplyWatches() {
   for (Watcher* watcher : changed_) {
@@ -139,11 +152,13 @@ void EventLoop::ApplyWatches() {
 
 int EventLoop::WsiLogicalClose(lws* wsi) {
   // Called before lws closes the socket: the poll must be gone by then.
-  FromWsi(wsi)->CloseWatcher(wsi);
+  Boundary([wsi] { FromWsi(wsi)->CloseWatcher(wsi); });
   return 0;
 }
 
-void EventLoop::DestroyWsi(lws* wsi) { FromWsi(wsi)->CloseWatcher(wsi); }
+void EventLoop::DestroyWsi(lws* wsi) {
+  Boundary([wsi] { FromWsi(wsi)->CloseWatcher(wsi); });
+}
 
 void EventLoop::CloseWatcher(lws* wsi) {
   auto found = watchers_.find(wsi);
@@ -156,7 +171,10 @@ void EventLoop::CloseWatcher(lws* wsi) {
 }
 
 void EventLoop::OnPoll(uv_poll_t* handle, int status, int events) {
-  auto* watcher = static_cast<Watcher*>(handle->data);
+  Boundary([handle, status, events] { Polled(static_cast<Watcher*>(handle->data), status, events); });
+}
+
+void EventLoop::Polled(Watcher* watcher, int status, int events) {
   EventLoop* self = watcher->loop;
   if (!self->context_ || !watcher->wsi || status == UV_EAGAIN) return;
 
@@ -188,14 +206,16 @@ void EventLoop::OnPoll(uv_poll_t* handle, int status, int events) {
 
 void EventLoop::OnCheck(uv_check_t* handle) {
   uv_check_stop(handle);
-  static_cast<EventLoop*>(handle->data)->Service();
+  Boundary([handle] { static_cast<EventLoop*>(handle->data)->Service(); });
 }
 
-void EventLoop::OnTimer(uv_timer_t* handle) { static_cast<EventLoop*>(handle->data)->Service(); }
+void EventLoop::OnTimer(uv_timer_t* handle) {
+  Boundary([handle] { static_cast<EventLoop*>(handle->data)->Service(); });
+}
 
 void EventLoop::OnIdle(uv_idle_t* handle) {
   uv_idle_stop(handle);
-  static_cast<EventLoop*>(handle->data)->Service();
+  Boundary([handle] { static_cast<EventLoop*>(handle->data)->Service(); });
 }
 
 void EventLoop::Service() {
@@ -246,6 +266,10 @@ void EventLoop::Close(std::function<void()> done) {
 }
 
 void EventLoop::OnHandleClosed(uv_handle_t* handle) {
+  Boundary([handle] { HandleClosed(handle); });
+}
+
+void EventLoop::HandleClosed(uv_handle_t* handle) {
   EventLoop* self;
   if (handle->type == UV_POLL) {
     auto* watcher = static_cast<Watcher*>(handle->data);

@@ -64,6 +64,12 @@ class EventLoop {
   static void OnCheck(uv_check_t* handle);
   static void OnHandleClosed(uv_handle_t* handle);
 
+  // The bodies of the callbacks above, each run through Boundary().
+  int Accept(lws* wsi);
+  void Watch(lws* wsi, unsigned int flags);
+  static void Polled(Watcher* watcher, int status, int events);
+  static void HandleClosed(uv_handle_t* handle);
+
   void CloseWatcher(lws* wsi);
   // Hands libuv what each changed watcher is to watch now.
   void ApplyWatches();

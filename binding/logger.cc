@@ -1,6 +1,7 @@
 #include "logger.h"
 
 #include "addon.h"
+#include "boundary.h"
 #include "env_state.h"
 
 namespace lwsnode {
@@ -21,12 +22,15 @@ Logger::~Logger() {
 }
 
 void Logger::Emit(lws_log_cx_t* context, int level, const char* line, size_t length) {
-  auto* self = static_cast<Logger*>(context->opaque);
-  if (!self->state_ || self->state_->closing()) return;
-  // lws ends each line with a newline; the callback gets the text alone.
-  while (length && (line[length - 1] == '\n' || line[length - 1] == '\r')) length--;
-  if (self->lines_.empty()) self->state_->MarkPending(self);
-  self->lines_.emplace_back(level, std::string(line, length));
+  // Called by lws: nothing may throw past here (boundary.h).
+  Boundary([&] {
+    auto* self = static_cast<Logger*>(context->opaque);
+    if (!self->state_ || self->state_->closing()) return;
+    // lws ends each line with a newline; the callback gets the text alone.
+    while (length && (line[length - 1] == '\n' || line[length - 1] == '\r')) length--;
+    if (self->lines_.empty()) self->state_->MarkPending(self);
+    self->lines_.emplace_back(level, std::string(line, length));
+  });
 }
 
 void Logger::Deliver() {

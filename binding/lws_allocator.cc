@@ -33,6 +33,7 @@
 #include <mutex>
 #include <vector>
 
+#include "boundary.h"
 #include "slot_pool.h"
 
 namespace lwsnode {
@@ -94,7 +95,7 @@ bool ShouldMap(size_t size, const char* reason, bool* receive_buffer) {
 }
 
 // lws's one allocation entry point: realloc semantics, size 0 frees.
-void* Reallocate(void* block, size_t size, const char* reason) {
+void* Allocate(void* block, size_t size, const char* reason) {
   bool receive_buffer = false;
   if (!block && size && ShouldMap(size, reason, &receive_buffer)) {
     size_t length = PageRounded(size);
@@ -121,6 +122,12 @@ void* Reallocate(void* block, size_t size, const char* reason) {
   std::lock_guard<std::mutex> lock(pools_mutex);
   owner->Give(block);
   return moved;
+}
+
+// Called by lws: nothing may throw past here (boundary.h). An exception
+// (std::bad_alloc from the pools' bookkeeping) is an allocation that failed.
+void* Reallocate(void* block, size_t size, const char* reason) {
+  return Boundary(static_cast<void*>(nullptr), [=] { return Allocate(block, size, reason); });
 }
 
 }  // namespace

@@ -15,6 +15,19 @@ export interface PauseHandle {
   [Symbol.dispose](): void;
 }
 
+// lws's permessage-deflate takes a message's length as an int
+// (lws_write(): pmdrx.eb_in.len = (int)len): from 2 GiB on it would turn
+// negative, and the message would go nowhere without an error.
+export const MAX_DEFLATED_MESSAGE_BYTES = 2 ** 31 - 1;
+
+/** The RangeError for a message of `bytes` sent by `method` when permessage-deflate is negotiated. */
+export function tooLargeToDeflate(method: string, bytes: number): RangeError {
+  return new RangeError(
+    `${method}() message is ${bytes} bytes; with permessage-deflate negotiated a message must be under 2 GiB ` +
+      `(at most ${MAX_DEFLATED_MESSAGE_BYTES} bytes: lws deflates with int lengths)`,
+  );
+}
+
 /** What the server's handshake response settled. */
 export interface Negotiated {
   protocol: string;
@@ -29,6 +42,8 @@ export class Courier {
   readonly #native: NativeConnection;
   readonly #settled: Promise<[number, string]>;
   readonly #negotiated: Negotiated;
+  /** permessage-deflate was negotiated: messages are limited to MAX_DEFLATED_MESSAGE_BYTES. */
+  readonly #deflate: boolean;
   // Replaced, never changed, when a listener is added: a message's
   // listeners are the ones added before it, without a copy per message.
   #textListeners: readonly TextListener[] = [];
@@ -45,6 +60,7 @@ export class Courier {
     this.#native = connection;
     this.#settled = settled;
     this.#negotiated = negotiated;
+    this.#deflate = negotiated.extensions.includes('permessage-deflate');
   }
 
   /** The subprotocol the server accepted, or '' (beyond Perl). */
@@ -73,6 +89,9 @@ export class Courier {
   send_text(text: string): void {
     if (typeof text !== 'string') throw invalidType('a string', 'send_text() message', text);
     this.#assertOpen('send_text');
+    // A string's UTF-8 is at most 3 bytes per UTF-16 unit: only a long one
+    // is measured (none is, while V8's strings end at 2**29 - 24 units).
+    if (this.#deflate && text.length > MAX_DEFLATED_MESSAGE_BYTES / 3) this.#assertDeflatable('send_text', Buffer.byteLength(text));
     this.#native.sendText(text);
   }
 
@@ -83,6 +102,7 @@ export class Courier {
     else if (bytes instanceof ArrayBuffer) view = new Uint8Array(bytes);
     else throw invalidType('a Buffer, TypedArray, DataView or ArrayBuffer', 'send_binary() message', bytes);
     this.#assertOpen('send_binary');
+    if (this.#deflate) this.#assertDeflatable('send_binary', view.byteLength);
     this.#native.sendBinary(view);
   }
 
@@ -202,6 +222,10 @@ export class Courier {
         warnListenerThrew(kind, error);
       }
     }
+  }
+
+  #assertDeflatable(method: string, bytes: number): void {
+    if (bytes > MAX_DEFLATED_MESSAGE_BYTES) throw tooLargeToDeflate(method, bytes);
   }
 
   #assertOpen(method: string): void {

@@ -10,7 +10,7 @@ import { Blob } from 'node:buffer';
 import { types } from 'node:util';
 import { isWhatwgCloseCode, MAX_REASON_BYTES, reasonFits } from './close_rules';
 import { connect, type CloseResult } from './connect';
-import type { Courier } from './courier';
+import { MAX_DEFLATED_MESSAGE_BYTES, tooLargeToDeflate, type Courier } from './courier';
 import { WebSocketClose } from './errors';
 import type { ConnectOptions } from './options';
 import { invalidType, isToken } from './validation';
@@ -216,6 +216,10 @@ export class WebSocket extends EventTarget {
       this.#discardedBytes += message.size;
       return;
     }
+    // Checked now, as the Courier would later (a Blob's bytes are sent once
+    // read, where a throw would reach no one).
+    if (message.size > MAX_DEFLATED_MESSAGE_BYTES && this.#extensions.includes('permessage-deflate'))
+      throw tooLargeToDeflate('send', message.size);
     if (message.kind === 'blob') {
       this.#enqueue(message);
       // The read starts now (a Blob's bytes cannot change); sending waits

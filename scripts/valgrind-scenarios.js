@@ -3,7 +3,7 @@
 // The client's main paths, in one process, against local servers in the
 // same process, for scripts/valgrind.sh (issue #6, part 5): the whole jest
 // suite is far too slow under valgrind; this covers the same native code in
-// under a minute of valgrind time.
+// a few minutes of valgrind time (worker-churn, 20 workers, is two of them).
 //
 //   node --expose-gc scripts/valgrind-scenarios.js [--only name,name] [--list]
 //
@@ -566,6 +566,19 @@ const scenarios = {
     assert.deepEqual(result, [1000, '']);
     const [code] = await exited;
     assert.equal(code, 0);
+  },
+
+  async 'worker-churn'() {
+    // test/worker_termination.test.ts, smaller: workers with connections
+    // opening, echoing and closing, ended by terminate() or process.exit()
+    // inside on_ready or on_text at random moments. Each environment's
+    // teardown runs with lws mid-handshake, mid-message and mid-close, and
+    // Node-API calls failing in the terminating environment must end
+    // quietly (binding/boundary.h, JsCall): nothing read or written after
+    // it is freed, no connection leaked.
+    const { churn } = require(path.join(ROOT, 'scripts', 'worker-churn.js'));
+    const { ok, summary } = await churn({ workers: 20, batch: 4, connections: 6, seed: 20, workerTimeoutMs: 240_000, log: (line) => console.log(`  ${line}`) });
+    assert.ok(ok, JSON.stringify(summary));
   },
 
   async 'close-during-connect'() {

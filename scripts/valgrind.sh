@@ -4,6 +4,9 @@
 # scripts/valgrind-judge.js on its XML: PASS only with no memory error at all
 # (after scripts/valgrind.supp's Node/V8 noise) and no definitely lost block
 # allocated under lws.node (this addon and the lws linked into it).
+# worker-churn (scripts/worker-churn.js) tears down worker environments at
+# random moments, so environment teardown and the exception boundary
+# (binding/boundary.h) are checked too; run it alone with --only worker-churn.
 #
 # Usage: scripts/valgrind.sh [--shipped] [--jitless] [--only a,b] [--gen-suppressions] [-- valgrind args…]
 #
@@ -40,7 +43,7 @@ while (($#)); do
     --only) scenario_args+=(--only "$2"); shift ;;
     --gen-suppressions) extra+=(--gen-suppressions=all) ;;
     --) shift; extra+=("$@"); break ;;
-    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
     *) echo "valgrind.sh: unknown argument $1 (--help)" >&2; exit 2 ;;
   esac
   shift
@@ -82,7 +85,7 @@ mkdir -p "$out"
 rm -f "$out/valgrind.xml" "$out/valgrind.log" "$out/scenarios.log"
 # The receive buffer from malloc, where memcheck sees its end (binding/lws_allocator.cc).
 export LWS_NODE_RX_BUFFER_FROM_MALLOC=1
-echo "valgrind.sh: running the scenarios under valgrind with $addon (about a minute)…" >&2
+echo "valgrind.sh: running the scenarios under valgrind with $addon (a few minutes; worker-churn, 20 worker threads, about two)…" >&2
 # --errors-for-leak-kinds=none: leaks are judged from the XML (only ours
 # fail); --error-exitcode then reports memory errors alone.
 # --redzone-size=256: a small overrun stays inside valgrind's red zone, so
