@@ -557,11 +557,12 @@ void Connection::Deliver() {
   // once the environment is found terminating.
   for (size_t first = 0; first < events.size() && !on_events_.IsEmpty() && state_ && state_->js().running(); first += kEventsPerCall)
     dropped |= !CallOnEvents(env, events.data() + first, std::min(kEventsPerCall, events.size() - first), bytes);
-  if (dropped) {
-    // TODO(send-path rewrite): a text message longer than V8's longest
-    // string (~512 MiB; max_message_size allows up to 4 GiB) was dropped,
-    // and nothing has told JavaScript. End the connection with 1009 here
-    // (RFC 6455 7.4.1), as OnReceive does past max_message_size.
+  if (dropped && CanSend()) {
+    // V8 would not make the string. OnReceive refuses a text message past
+    // V8's longest string before it is queued, so this is the backstop: the
+    // message is lost, and the connection says so with 1009.
+    RequestClose(LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "text message longer than a JavaScript string can be", true);
+    state_->loop().Kick();
   }
   if (state_) state_->ReturnBuffer(bytes);
 }
