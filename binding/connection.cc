@@ -74,22 +74,6 @@ VhostConfig ReadVhostConfig(const Napi::Object& options) {
   return config;
 }
 
-// Messages from this size on are kept in a buffer of their own rather than
-// copied into the shared event buffer, and a binary one is handed to JS as
-// it is, the Buffer owning its bytes. Smaller binary messages are copied
-// into V8's heap (cheapest to make and collect).
-constexpr size_t kZeroCopyFrom = 64 * 1024;
-
-Napi::Value OwnedBuffer(Napi::Env env, std::string data) {
-  auto* owned = new std::string(std::move(data));
-  return Napi::Buffer<char>::New(env, owned->data(), owned->size(),
-                                 [](Napi::Env, char*, std::string* bytes) { delete bytes; }, owned);
-}
-
-// Events per call into JavaScript, as arguments: V8 passes them on the
-// stack, so a read of thousands of tiny messages is split into calls.
-constexpr size_t kEventsPerCall = 512;
-
 std::string HeaderValue(lws* wsi, lws_token_indexes token) {
   int length = lws_hdr_total_length(wsi, token);
   if (length <= 0) return {};
@@ -241,7 +225,7 @@ int Connection::HandleLwsEvent(lws* wsi, lws_callback_reasons reason, void* in, 
     case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
       // The socket is connected (and TLS negotiated): the upgrade goes out.
       phase_ = Phase::kHandshake;
-      if (report_connected_) Queue({EventKind::kConnected});
+      if (report_connected_) Notify(EventBatch::Kind::kConnected);
       return AppendHeaders(static_cast<unsigned char**>(in), *static_cast<unsigned char**>(in) + len);
 
     case kClosePrepared:
@@ -264,8 +248,8 @@ int Connection::HandleLwsEvent(lws* wsi, lws_callback_reasons reason, void* in, 
     case LWS_CALLBACK_CLIENT_FILTER_PRE_ESTABLISH:
       // The response headers are gone by CLIENT_ESTABLISHED: keep what the
       // server accepted now.
-      negotiated_protocol_ = HeaderValue(wsi, WSI_TOKEN_PROTOCOL);
-      negotiated_extensions_ = HeaderValue(wsi, WSI_TOKEN_EXTENSIONS);
+      negotiated_.protocol = HeaderValue(wsi, WSI_TOKEN_PROTOCOL);
+      negotiated_.extensions = HeaderValue(wsi, WSI_TOKEN_EXTENSIONS);
       return 0;
 
     case LWS_CALLBACK_CLIENT_ESTABLISHED:
@@ -380,15 +364,15 @@ void Connection::OnPing(const unsigned char* payload, size_t len) {
 void Connection::OnEstablished() {
   phase_ = Phase::kOpen;
   last_valid_us_ = lws_now_usecs();
-  if (!negotiated_extensions_.empty()) {
+  if (!negotiated_.extensions.empty()) {
     send_.UseDeflate();
     // lws deflates into a 1 KiB buffer and sends each fill as a fragment:
     // 64 KiB fragments keep a large message within peers' fragment limits
     // (ws: 16384 per message, so 16 MiB at 1 KiB).
     lws_set_extension_option(wsi_, "permessage-deflate", "tx_buf_size", "16");
   }
-  // Its payload is read from negotiated_protocol_ and _extensions_.
-  Queue({EventKind::kOpen});
+  // Its payload is read from negotiated_.
+  Notify(EventBatch::Kind::kOpen);
 }
 
 int Connection::OnReceive(const unsigned char* data, size_t len) {
@@ -405,13 +389,12 @@ int Connection::OnReceive(const unsigned char* data, size_t len) {
     RefuseMessage("text message longer than a JavaScript string can be");
     return 0;
   }
-  EventKind kind = rx_binary_ ? EventKind::kBinary : EventKind::kText;
   if (first && final) {
     // The whole message in one piece (most are): no reassembly.
-    if (len >= kZeroCopyFrom)
-      QueueOwned(kind, std::string(reinterpret_cast<const char*>(data), len));
-    else
-      QueueBytes(kind, data, len);
+    if (Collecting()) {
+      events_.AddMessage(*state_, rx_binary_, data, len);
+      MarkPending();
+    }
     return 0;
   }
   if (first) {
@@ -423,10 +406,10 @@ int Connection::OnReceive(const unsigned char* data, size_t len) {
   }
   rx_.append(reinterpret_cast<const char*>(data), len);
   if (final) {
-    if (rx_.size() >= kZeroCopyFrom)
-      QueueOwned(kind, std::move(rx_));
-    else
-      QueueBytes(kind, rx_.data(), rx_.size());
+    if (Collecting()) {
+      events_.AddMessage(*state_, rx_binary_, std::move(rx_));
+      MarkPending();
+    }
     std::string().swap(rx_);  // an idle connection keeps no reassembly buffer
   }
   return 0;
@@ -499,148 +482,69 @@ size_t Connection::BufferedAmount() const { return send_.buffered(); }
 void Connection::CheckDrained() {
   if (drain_watched_ && BufferedAmount() <= drain_threshold_) {
     drain_watched_ = false;
-    Queue({EventKind::kDrained});
+    Notify(EventBatch::Kind::kDrained);
   }
 }
 
-void Connection::Queue(Event event) {
-  if (!state_ || state_->closing()) return;
-  events_.push_back(std::move(event));
-  if (!pending_) {
-    pending_ = true;
-    state_->MarkPending(this);
-  }
+bool Connection::Collecting() const { return state_ && !state_->closing(); }
+
+void Connection::MarkPending() {
+  if (pending_) return;
+  pending_ = true;
+  state_->MarkPending(this);
 }
 
-void Connection::QueueBytes(EventKind kind, const void* bytes, size_t length, uint32_t code, const char* tag) {
-  if (!state_ || state_->closing()) return;
-  if (event_bytes_.empty()) state_->LendBuffer(event_bytes_);
-  Event event{kind, code, tag, event_bytes_.size(), length};
-  event_bytes_.append(static_cast<const char*>(bytes), length);
-  Queue(std::move(event));
-}
-
-void Connection::QueueOwned(EventKind kind, std::string message) {
-  Event event{kind};
-  event.owned = std::move(message);
-  Queue(std::move(event));
+void Connection::Notify(EventBatch::Kind kind) {
+  if (!Collecting()) return;
+  events_.Add(kind);
+  MarkPending();
 }
 
 void Connection::FinishClosed(uint16_t code, const std::string& reason, const char* initiator) {
-  Finish(EventKind::kClosed, code, reason, initiator);
+  Finish(EventBatch::Kind::kClosed, code, reason, initiator);
 }
 
 void Connection::FinishFailed(const std::string& cause, const char* phase) {
-  Finish(EventKind::kFailed, 0, cause, phase);
+  Finish(EventBatch::Kind::kFailed, 0, cause, phase);
 }
 
 // The connection's final event; `tag` must be a string literal (it is read
 // when the event is delivered).
-void Connection::Finish(EventKind kind, uint32_t code, const std::string& text, const char* tag) {
+void Connection::Finish(EventBatch::Kind kind, uint32_t code, const std::string& text, const char* tag) {
   if (phase_ == Phase::kFinished) return;
   phase_ = Phase::kFinished;
-  QueueBytes(kind, text.data(), text.size(), code, tag);
+  if (Collecting()) {
+    events_.AddFinal(*state_, kind, code, text, tag);
+    MarkPending();
+  }
   if (state_) state_->ConnectionEnded();
 }
 
 void Connection::Deliver() {
   pending_ = false;
-  // Events queued while JavaScript runs (an abort() closes at once) go to
-  // the next delivery.
-  std::vector<Event> events;
-  events.swap(events_);
-  std::string bytes;
-  bytes.swap(event_bytes_);
-  Napi::Env env = Env();
-  bool dropped = false;
-  // Nothing reaches JS after the final event (its callback is released), nor
-  // once the environment is found terminating.
-  for (size_t first = 0; first < events.size() && !on_events_.IsEmpty() && state_ && state_->js().running(); first += kEventsPerCall)
-    dropped |= !CallOnEvents(env, events.data() + first, std::min(kEventsPerCall, events.size() - first), bytes);
-  if (dropped && CanSend()) {
+  bool whole = events_.Deliver(Env(), state_, negotiated_, [this](size_t argc, napi_value* argv, bool final) {
+    return CallJavaScript(argc, argv, final);
+  });
+  if (!whole && CanSend()) {
     // V8 would not make the string. OnReceive refuses a text message past
     // V8's longest string before it is queued, so this is the backstop: the
     // message is lost, and the connection says so with 1009.
     RequestClose(LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "text message longer than a JavaScript string can be", true);
     state_->loop().Kick();
   }
-  if (state_) state_->ReturnBuffer(bytes);
 }
 
-// onEvents(kind, payload, kind, payload, …): as arguments rather than an
-// array, which N-API could only fill one napi_set_element at a time.
-// False if a text message was dropped: too long for a JavaScript string.
-bool Connection::CallOnEvents(Napi::Env env, Event* events, size_t count, const std::string& bytes) {
-  Napi::HandleScope scope(env);
-  napi_value argv[2 * kEventsPerCall];
-  size_t argc = 0;
-  bool final_event = false;
-  bool dropped = false;
-  auto text = [&](const Event& event) {
-    if (!event.owned.empty()) return Napi::String::New(env, event.owned);
-    return Napi::String::New(env, bytes.data() + event.at, event.length);
-  };
-  for (Event* event = events; event != events + count; event++) {
-    napi_value kind = Napi::Number::New(env, static_cast<uint32_t>(event->kind));
-    napi_value payload = env.Undefined();
-    switch (event->kind) {
-      case EventKind::kOpen: {
-        Napi::Array open = Napi::Array::New(env, 2);
-        open.Set(0u, Napi::String::New(env, negotiated_protocol_));
-        open.Set(1u, Napi::String::New(env, negotiated_extensions_));
-        payload = open;
-        break;
-      }
-      case EventKind::kText: {
-        // Not Napi::String::New: past V8's longest string (~512 MiB) the
-        // call fails with "Invalid string length" pending, and a throw would
-        // lose the whole batch.
-        const char* data = event->owned.empty() ? bytes.data() + event->at : event->owned.data();
-        size_t length = event->owned.empty() ? event->length : event->owned.size();
-        if (napi_create_string_utf8(env, data, length, &payload) != napi_ok) {
-          napi_value error;
-          bool pending = false;
-          if (napi_is_exception_pending(env, &pending) == napi_ok && pending) napi_get_and_clear_last_exception(env, &error);
-          dropped = true;
-          continue;
-        }
-        break;
-      }
-      case EventKind::kBinary:
-        payload = event->owned.empty() ? Napi::Buffer<char>::Copy(env, bytes.data() + event->at, event->length)
-                                       : OwnedBuffer(env, std::move(event->owned));
-        break;
-      case EventKind::kClosed: {
-        Napi::Array closed = Napi::Array::New(env, 3);
-        closed.Set(0u, event->code);
-        closed.Set(1u, text(*event));
-        closed.Set(2u, Napi::String::New(env, event->tag));
-        payload = closed;
-        final_event = true;
-        break;
-      }
-      case EventKind::kFailed: {
-        Napi::Array failed = Napi::Array::New(env, 2);
-        failed.Set(0u, text(*event));
-        failed.Set(1u, Napi::String::New(env, event->tag));
-        payload = failed;
-        final_event = true;
-        break;
-      }
-      case EventKind::kConnected:
-      case EventKind::kDrained:
-        break;
-    }
-    argv[argc++] = kind;
-    argv[argc++] = payload;
-  }
-  if (argc) state_->js().Call(Value(), on_events_.Value(), argc, argv);
-  if (final_event && !released_) {
+bool Connection::CallJavaScript(size_t argc, napi_value* argv, bool final) {
+  // Nothing reaches JS after the final event (its callback is released), nor
+  // once the environment is found terminating.
+  if (on_events_.IsEmpty() || !state_ || !state_->js().running()) return false;
+  state_->js().Call(Value(), on_events_.Value(), argc, argv);
+  if (final && !released_) {
     released_ = true;
     on_events_.Reset();
     Unref();
   }
-  return !dropped;
+  return true;
 }
 
 bool Connection::CanSend() const { return wsi_ && !closing_.requested && phase_ != Phase::kFinished; }

@@ -1,6 +1,8 @@
-// One WebSocket client connection: the lws callbacks of its wsi, its send
-// queue, receive reassembly and close bookkeeping. Events are collected while
-// lws runs and handed to JavaScript in one call after lws has returned.
+// One WebSocket client connection: the lws callbacks of its wsi, receive
+// reassembly, and the methods JavaScript calls. What it sends is in
+// send_queue.h, its close frames in closing_handshake.h, and the events
+// for JavaScript, collected while lws runs and handed over after it has
+// returned, in event_batch.h.
 #pragma once
 
 #include <libwebsockets.h>
@@ -12,6 +14,7 @@
 
 #include "closing_handshake.h"
 #include "deliverable.h"
+#include "event_batch.h"
 #include "send_queue.h"
 
 namespace lwsnode {
@@ -36,16 +39,6 @@ class Connection : public Napi::ObjectWrap<Connection>, public Deliverable {
   void Flush();
 
  private:
-  // Numbers shared with lib/native.ts (NativeEventKind).
-  enum class EventKind : uint32_t {
-    kOpen = 0,
-    kText = 1,
-    kBinary = 2,
-    kClosed = 3,
-    kFailed = 4,
-    kConnected = 5,
-    kDrained = 6,
-  };
   // Where the connection is in its life; the names of the first four are
   // the phases a failure reports (lib/native.ts).
   enum class Phase {
@@ -57,17 +50,6 @@ class Connection : public Napi::ObjectWrap<Connection>, public Deliverable {
   };
   static const char* PhaseName(Phase phase);
 
-  // Bytes an event carries (a text or binary message, a close reason, a
-  // failure cause) are a slice of event_bytes_, so a burst of small
-  // messages costs no allocation each; a large message owns its bytes
-  // instead (a binary one's become its Buffer's without a copy).
-  struct Event {
-    EventKind kind;
-    uint32_t code = 0;           // Closed: the close code
-    const char* tag = nullptr;   // Closed: the initiator; Failed: the phase
-    size_t at = 0, length = 0;   // the slice of event_bytes_
-    std::string owned;           // a large message
-  };
   static int OnLwsEvent(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len);
   int HandleLwsEvent(lws* wsi, lws_callback_reasons reason, void* in, size_t len);
   int OnReceive(const unsigned char* data, size_t len);
@@ -85,15 +67,16 @@ class Connection : public Napi::ObjectWrap<Connection>, public Deliverable {
   void RefuseMessage(const char* reason);
   // Writes what the send queue holds; false if lws could not.
   bool WriteQueued(bool writable);
-  void Queue(Event event);
-  void QueueBytes(EventKind kind, const void* bytes, size_t length, uint32_t code = 0, const char* tag = nullptr);
-  void QueueOwned(EventKind kind, std::string message);
+  // Whether events may be collected: not once the environment is going.
+  bool Collecting() const;
+  // The batch has something for JavaScript: it goes once lws returns.
+  void MarkPending();
+  void Notify(EventBatch::Kind kind);
   void FinishClosed(uint16_t code, const std::string& reason, const char* initiator);
   void FinishFailed(const std::string& cause, const char* phase);
-  void Finish(EventKind kind, uint32_t code, const std::string& text, const char* tag);
-  // One napi_make_callback with up to kEventsPerCall events as arguments;
-  // false if a text message was dropped (too long for a JavaScript string).
-  bool CallOnEvents(Napi::Env env, Event* events, size_t count, const std::string& bytes);
+  void Finish(EventBatch::Kind kind, uint32_t code, const std::string& text, const char* tag);
+  // Calls JavaScript with one part of a delivery (EventBatch::Call).
+  bool CallJavaScript(size_t argc, napi_value* argv, bool final);
 
   Napi::Value SendText(const Napi::CallbackInfo& info);
   Napi::Value SendBinary(const Napi::CallbackInfo& info);
@@ -112,8 +95,7 @@ class Connection : public Napi::ObjectWrap<Connection>, public Deliverable {
   Napi::FunctionReference on_events_;
   Napi::ObjectReference logger_;  // its log context must outlive the wsi
   lws_log_cx_t* log_context_ = nullptr;
-  std::vector<Event> events_;
-  std::string event_bytes_;  // borrowed from EnvState while events wait
+  EventBatch events_;
   Phase phase_ = Phase::kQueued;
   bool pending_ = false;       // in the environment's delivery list
   bool released_ = false;      // JS no longer held alive by us
@@ -132,7 +114,7 @@ class Connection : public Napi::ObjectWrap<Connection>, public Deliverable {
   // closing handshake this long after it was lws's ping_timeout hangup.
   lws_usec_t last_valid_us_ = 0;
   // The server's handshake answer, kept from FILTER_PRE_ESTABLISH.
-  std::string negotiated_protocol_, negotiated_extensions_;
+  EventBatch::Negotiated negotiated_;
 
   // Receive reassembly.
   std::string rx_;
