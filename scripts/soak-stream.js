@@ -56,7 +56,7 @@
 // really) above the baseline. It prints a table and PASS or FAIL, and exits
 // 1 on FAIL.
 //
-// --quick: 128 MiB per scenario (~1.5 min); the full run takes ~9 min, most
+// --quick: 128 MiB per scenario (~2 min); the full run takes ~9 min, most
 // of it the slow reader (1 GiB at 4 MiB/s is 256 s). --only runs the named
 // scenarios. --package-dir points at another checkout's built package (its
 // dist/ and bin/lwscat.js), to run this soak against older code.
@@ -66,11 +66,13 @@
 // `npm run soak` runs scripts/soak.js and then this, without flags;
 // `npm run soak:stream -- --quick` runs this alone, with them.
 //
-// Like scripts/soak.js, it re-runs itself with V8's young generation fixed
-// at 4 MB per semi-space, so that RSS shows native memory and the old
-// generation rather than V8 growing its semi-spaces (10-30 MB at moments
-// that have nothing to do with sending); lwscat runs as users run it.
-// --no-fixed-heap runs as started.
+// Each scenario runs in a process of its own, so that its baseline is not
+// the high water of the one before (glibc and V8 keep what they grew), and,
+// as in scripts/soak.js, with V8's young generation fixed at 4 MB per
+// semi-space, so that RSS shows native memory and the old generation rather
+// than V8 growing its semi-spaces (10-30 MB at moments that have nothing to
+// do with sending); lwscat runs as users run it. --no-fixed-heap runs every
+// scenario in this process, as started.
 const fs = require('node:fs');
 const path = require('node:path');
 const crypto = require('node:crypto');
@@ -115,7 +117,7 @@ function parseFlags(argv) {
         'limit-mb': { type: 'string', default: '64' },
         'package-dir': { type: 'string', default: ROOT },
         'no-pings': { type: 'boolean', default: false },
-        // Read by respawnWithFixedHeap(), before this.
+        // Read by main(): every scenario in this process.
         'no-fixed-heap': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -656,48 +658,75 @@ function printTable(rows) {
 
 const HEAP_FLAGS = ['--expose-gc', '--min-semi-space-size=4', '--max-semi-space-size=4'];
 
-function respawnWithFixedHeap() {
-  const argv = process.argv.slice(2);
-  if (process.env.LWS_SOAK_CHILD || argv.includes('--no-fixed-heap') || argv.includes('--help') || argv.includes('-h')) return false;
-  const child = spawn(process.execPath, [...HEAP_FLAGS, __filename, ...argv], {
-    stdio: 'inherit',
-    env: { ...process.env, LWS_SOAK_CHILD: '1' },
+/** Runs one scenario in a fresh child with the young generation fixed (see the top); resolves its row. */
+function runInChild(scenario, state) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [...HEAP_FLAGS, __filename, '--internal-scenario', scenario.name, ...process.argv.slice(2)], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      // NaN (a figure never measured) survives.
+      serialization: 'advanced',
+    });
+    state.child = child;
+    let row;
+    child.on('message', (message) => (row = message));
+    child.on('exit', (code, signal) => {
+      state.child = undefined;
+      resolve(row ?? {
+        name: scenario.name, mib: 0, seconds: NaN, rate: NaN, wireRatio: NaN, baseline: NaN, peak: NaN, growth: NaN,
+        pongs: '-', intact: false, problems: [`the scenario's process exited (${signal ?? code}) without a result`], pass: false,
+      });
+    });
   });
-  process.on('SIGINT', () => {});
-  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
-  return true;
+}
+
+async function runScenario(lws, scenario, flags) {
+  console.log(`${scenario.name}: ${scenario.lwscat ? 'lwscat --binary' : 'the README recipe'}, ${scenario.reader} reader` +
+    `${scenario.deflate ? ', permessage-deflate' : ''}`);
+  const r = scenario.lwscat ? await streamThroughLwscat(scenario, flags) : await streamInProcess(lws, scenario, flags);
+  console.log(`${r.pass ? 'PASS' : 'FAIL'} ${r.name}: ${r.mib.toFixed(0)} MiB in ${r.seconds.toFixed(1)} s, ` +
+    `RSS ${r.baseline.toFixed(1)} → peak ${r.peak.toFixed(1)} MB (${r.growth >= 0 ? '+' : ''}${r.growth.toFixed(1)}), pongs ${r.pongs}` +
+    (r.problems.length ? ` — ${r.problems.join('; ')}` : ''));
+  return r;
 }
 
 async function main() {
-  const [role, config] = process.argv.slice(2);
+  const [role, config, ...rest] = process.argv.slice(2);
   if (role === '--internal-serve') return serve(JSON.parse(config));
   if (role === '--internal-generate') return generate(JSON.parse(config));
-  if (respawnWithFixedHeap()) return;
+  const lwsOf = (flags) => require(path.join(flags.packageDir, 'dist'));
+  if (role === '--internal-scenario') {
+    const flags = parseFlags(rest);
+    const row = await runScenario(lwsOf(flags), SCENARIOS.find((s) => s.name === config), flags);
+    process.send(row, () => process.exit(0));
+    return;
+  }
+
   const flags = parseFlags(process.argv.slice(2));
-  if (typeof global.gc !== 'function') {
+  const fixedHeap = !process.argv.includes('--no-fixed-heap');
+  if (!fixedHeap && typeof global.gc !== 'function') {
     console.error('soak-stream: run with node --expose-gc (npm run soak does)');
     process.exit(2);
   }
-  const lws = require(path.join(flags.packageDir, 'dist'));
-  console.log(`soak-stream: libwebsockets ${lws.LWS_VERSION}, node ${process.version} ${process.execArgv.join(' ')}, package ${flags.packageDir}`);
+  const lws = lwsOf(flags);
+  console.log(`soak-stream: libwebsockets ${lws.LWS_VERSION}, node ${process.version} ` +
+    `${fixedHeap ? HEAP_FLAGS.join(' ') : process.execArgv.join(' ')}, package ${flags.packageDir}`);
   console.log(`soak-stream: ${flags.size / MiB} MiB per scenario in ${CHUNK / 1024} KiB chunks; slow reader ${flags.rate / MiB} MiB/s; ` +
     `pausing reader ${PAUSES} × ${PAUSE_MS / 1000} s; ` +
     (flags.pings ? `pings every ${PING_MS} ms but for the last ${(IN_FLIGHT / MiB).toFixed(0)} MiB; ` : 'no pings; ') +
     `limit ${flags.limit / MiB} MB above the baseline`);
 
+  // Ctrl-C reaches the scenario's process too (same process group): stop
+  // after it.
+  const state = { child: undefined, interrupted: false };
+  if (fixedHeap) process.on('SIGINT', () => (state.interrupted = true));
   const rows = [];
   for (const scenario of flags.scenarios) {
-    console.log(`${scenario.name}: ${scenario.lwscat ? 'lwscat --binary' : 'the README recipe'}, ${scenario.reader} reader` +
-      `${scenario.deflate ? ', permessage-deflate' : ''}`);
-    const r = scenario.lwscat ? await streamThroughLwscat(scenario, flags) : await streamInProcess(lws, scenario, flags);
-    rows.push(r);
-    console.log(`${r.pass ? 'PASS' : 'FAIL'} ${r.name}: ${r.mib.toFixed(0)} MiB in ${r.seconds.toFixed(1)} s, ` +
-      `RSS ${r.baseline.toFixed(1)} → peak ${r.peak.toFixed(1)} MB (${r.growth >= 0 ? '+' : ''}${r.growth.toFixed(1)}), pongs ${r.pongs}` +
-      (r.problems.length ? ` — ${r.problems.join('; ')}` : ''));
+    if (state.interrupted) break;
+    rows.push(fixedHeap ? await runInChild(scenario, state) : await runScenario(lws, scenario, flags));
   }
   console.log('');
   printTable(rows);
-  const pass = rows.every((r) => r.pass);
+  const pass = !state.interrupted && rows.every((r) => r.pass);
   console.log(pass ? 'soak-stream: PASS (every stream intact, RSS bounded)' : 'soak-stream: FAIL');
   process.exit(pass ? 0 : 1);
 }
