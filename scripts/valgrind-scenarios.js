@@ -308,6 +308,7 @@ const scenarios = {
     const hash = crypto.createHash('sha256');
     let got = 0;
     let reader;
+    let clientWaits = false;
     let allQueued = false;
     const url = await wsServer({ perMessageDeflate: false }, (socket) => {
       reader = socket;
@@ -318,7 +319,9 @@ const scenarios = {
         // Every 4 MiB: a socket reports writable only once half of what its
         // kernel queue holds (about 3 MiB here) has gone, so a reader that
         // read less before stalling would leave both sides waiting.
-        else if (got % (4 * MiB) === 0 && !allQueued) socket.pause();
+        // (A client already waiting would wait for good: it resumes the
+        // reader only as it starts to wait.)
+        else if (got % (4 * MiB) === 0 && !allQueued && !clientWaits) socket.pause();
       });
     });
     const { result, error } = await run(url, { compression: [] }, async (courier) => {
@@ -326,8 +329,10 @@ const scenarios = {
         courier.send_binary(source.subarray(i * CHUNK, (i + 1) * CHUNK));
         if (courier.buffered_amount > MiB) {
           const drained = courier.drained(MiB / 2);
+          clientWaits = true;
           reader.resume();
           await drained;
+          clientWaits = false;
         }
       }
       allQueued = true;
