@@ -7,6 +7,7 @@
 #include "boundary.h"
 #include "connect_error.h"
 #include "env_state.h"
+#include "handshake_check.h"
 #include "logger.h"
 #include "lws_hooks.h"
 
@@ -128,6 +129,7 @@ Connection::Connection(const Napi::CallbackInfo& info)
   max_message_size_ = static_cast<size_t>(options.Get("maxMessageSize").As<Napi::Number>().Int64Value());
 
   Napi::Object vhost_options = info[2].As<Napi::Object>();
+  deflate_offer_ = GetString(vhost_options, "deflateOffer");
 
   // Until the final event reaches JavaScript, the connection keeps its JS
   // object and the process alive.
@@ -216,7 +218,8 @@ int Connection::OnLwsEvent(lws* wsi, lws_callback_reasons reason, void*, void* i
 int Connection::HandleLwsEvent(lws* wsi, lws_callback_reasons reason, void* in, size_t len) {
   if (reason != LWS_CALLBACK_WSI_DESTROY) wsi_ = wsi;
   // After abort(), lws is to go no further with this connection.
-  if (aborted_ && (reason == LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER || reason == LWS_CALLBACK_CLIENT_FILTER_PRE_ESTABLISH ||
+  if (aborted_ && (reason == LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER || reason == LWS_CALLBACK_ESTABLISHED_CLIENT_HTTP ||
+                   reason == LWS_CALLBACK_CLIENT_FILTER_PRE_ESTABLISH ||
                    reason == LWS_CALLBACK_CLIENT_ESTABLISHED || reason == LWS_CALLBACK_CLIENT_RECEIVE ||
                    reason == LWS_CALLBACK_CLIENT_WRITEABLE || reason == kFrameLength))
     return -1;
@@ -245,6 +248,17 @@ int Connection::HandleLwsEvent(lws* wsi, lws_callback_reasons reason, void* in, 
     case kFrameLength:
       return OnFrameLength(len);
 
+    case LWS_CALLBACK_ESTABLISHED_CLIENT_HTTP:
+      // The response is in, and lws has not acted on it: for a 101 it goes
+      // on to set up the extensions the server named, and only then asks
+      // FILTER_PRE_ESTABLISH. What the server may select is checked here
+      // (handshake_check.h); a refusal fails the connection with its reason.
+      if (lws_http_client_http_response(wsi) != 101) return 0;
+      handshake_refusal_ = CheckSubprotocol(protocols_, HeaderValue(wsi, WSI_TOKEN_PROTOCOL));
+      if (handshake_refusal_.empty())
+        handshake_refusal_ = CheckExtensions(deflate_offer_, HeaderValue(wsi, WSI_TOKEN_EXTENSIONS));
+      return handshake_refusal_.empty() ? 0 : -1;
+
     case LWS_CALLBACK_CLIENT_FILTER_PRE_ESTABLISH:
       // The response headers are gone by CLIENT_ESTABLISHED: keep what the
       // server accepted now.
@@ -270,7 +284,8 @@ int Connection::HandleLwsEvent(lws* wsi, lws_callback_reasons reason, void* in, 
       return OnPeerClose(static_cast<const unsigned char*>(in), len);
 
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-      FinishFailed(DescribeConnectError(wsi, static_cast<const char*>(in)), PhaseName(phase_));
+      FinishFailed(handshake_refusal_.empty() ? DescribeConnectError(wsi, static_cast<const char*>(in)) : handshake_refusal_,
+                   PhaseName(phase_));
       return 0;
 
     case LWS_CALLBACK_CLIENT_CLOSED:

@@ -107,12 +107,15 @@ class Connection : public Napi::ObjectWrap<Connection>, public Deliverable {
   int port_ = 0;
   int ssl_flags_ = 0;
   std::string address_, host_, path_, protocols_;
+  std::string deflate_offer_;  // the vhost's Sec-WebSocket-Extensions offer
   std::vector<std::string> headers_;  // "Name:", value, "Name:", value ...
   lws_retry_bo_t retry_policy_{};
   size_t max_message_size_ = 0;
   // When lws last saw the server alive (handshake or pong): a close with no
   // closing handshake this long after it was lws's ping_timeout hangup.
   lws_usec_t last_valid_us_ = 0;
+  // Why the server's 101 was refused (handshake_check.h), or empty.
+  std::string handshake_refusal_;
   // The server's handshake answer, kept from FILTER_PRE_ESTABLISH.
   EventBatch::Negotiated negotiated_;
 

@@ -191,12 +191,17 @@ function parseLookup(value: unknown): LookupFunction | undefined {
 function parseSubprotocols(value: unknown): string {
   if (value === undefined) return '';
   if (!Array.isArray(value)) throw invalidType('an array of subprotocol names', 'subprotocols', value);
-  const seen = new Set<string>();
+  // Names that differ only in case count as duplicates: one of them is a
+  // mistake, and a server that matches names ignoring case cannot tell
+  // which one was meant.
+  const seen = new Map<string, number>();
   for (const [index, name] of value.entries()) {
     if (typeof name !== 'string' || !isToken(name))
       throw invalidType('a subprotocol name (an RFC 6455 token)', `subprotocols[${index}]`, name);
-    if (seen.has(name)) throw invalidType('distinct subprotocol names', 'subprotocols', value);
-    seen.add(name);
+    const first = seen.get(name.toLowerCase());
+    if (first !== undefined)
+      throw invalidType(`a subprotocol name distinct (ignoring case) from subprotocols[${first}]`, `subprotocols[${index}]`, name);
+    seen.set(name.toLowerCase(), index);
   }
   return value.join(', ');
 }

@@ -481,7 +481,7 @@ function parseUrl(url: unknown): URL {
   return parsed;
 }
 
-/** WebIDL (DOMString or sequence<DOMString>), then the spec's checks: distinct tokens. */
+/** WebIDL (DOMString or sequence<DOMString>), then the spec's checks: tokens, distinct ignoring case. */
 function parseProtocols(protocols: unknown): string[] {
   const list =
     typeof protocols === 'object' && protocols !== null && Symbol.iterator in protocols
@@ -491,9 +491,10 @@ function parseProtocols(protocols: unknown): string[] {
   for (const protocol of list) {
     if (!isToken(protocol))
       throw new DOMException(`Failed to construct 'WebSocket': The subprotocol '${protocol}' is invalid.`, 'SyntaxError');
-    if (seen.has(protocol))
+    // Case-insensitively, as connect()'s subprotocols option.
+    if (seen.has(protocol.toLowerCase()))
       throw new DOMException(`Failed to construct 'WebSocket': The subprotocol '${protocol}' is duplicated.`, 'SyntaxError');
-    seen.add(protocol);
+    seen.add(protocol.toLowerCase());
   }
   return list;
 }

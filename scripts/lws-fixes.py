@@ -20,7 +20,8 @@ protocol error in frames that came with the 101 killed the socket before
 lws sent its close frame (it parsed the same bytes twice), and so did one
 that came while lws held part of a write (it flushed, then killed). The TLS
 client checks an IPv6 literal host against the name "[" instead of the
-address. Two fixes are for speed: lws keeps its timers in a sorted list and
+address. A server naming an extension twice made lws set it up past its
+arrays' end. Two fixes are for speed: lws keeps its timers in a sorted list and
 walks it from the head on every insert, though nearly every new deadline is
 the latest (with thousands of connections that walk took a fifth of the
 time to open them); and its client parser takes every payload byte through
@@ -139,6 +140,15 @@ BEFORE = [
     (PARSER, "wsi->ws->final = !!((c >> 7) & 1);",
      "if (wsi->ws->rsv && ((wsi->ws->rsv & ~0x40) || (wsi->ws->opcode & 8) ||"
      f" wsi->ws->opcode == LWSWSOPC_CONTINUATION)) {{ {PROTOCOL_ERROR} return -1; }}"),
+    # A 101 naming an extension twice ("permessage-deflate,
+    # permessage-deflate") set it up twice into arrays with room for one (a
+    # heap overflow a server can trigger). The binding refuses such an answer
+    # before lws gets here (binding/handshake_check.h); this keeps lws itself
+    # from writing past the arrays, as upstream's b0073c76d ("ws-ext:
+    # problems around multi extensions", v5.0) does.
+    (WS_CLIENT, "wsi->ws->active_extensions[wsi->ws->count_act_ext] = ext;",
+     "if (wsi->ws->count_act_ext >= LWS_ARRAY_SIZE(wsi->ws->active_extensions)) {"
+     f' *cce = "HS: EXT: more extensions than lws can hold"; goto bail2; }} {MARK}'),
 ]
 
 # (file, old, new): replaced within the one line that contains `old`.

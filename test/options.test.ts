@@ -209,7 +209,8 @@ describe('connect() validation: subprotocols', () => {
     ['an empty entry', ['chat', ''], "Expected a subprotocol name (an RFC 6455 token) for subprotocols[1] but received ''"],
     ['an entry with a comma', ['x,y'], "Expected a subprotocol name (an RFC 6455 token) for subprotocols[0] but received 'x,y'"],
     ['a non-string entry', ['chat', 7], 'Expected a subprotocol name (an RFC 6455 token) for subprotocols[1] but received 7'],
-    ['duplicates', ['chat', 'chat'], "Expected distinct subprotocol names for subprotocols but received [ 'chat', 'chat' ]"],
+    ['duplicates', ['chat', 'chat'], "Expected a subprotocol name distinct (ignoring case) from subprotocols[0] for subprotocols[1] but received 'chat'"],
+    ['duplicates ignoring case', ['echo', 'x', 'eCho'], "Expected a subprotocol name distinct (ignoring case) from subprotocols[0] for subprotocols[2] but received 'eCho'"],
   ])('%s → TypeError', (_title, subprotocols, message) => {
     expectThrow(attempt({ url: DEAD_WS, on_ready: noop, subprotocols }), TypeError, message);
   });
