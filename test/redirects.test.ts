@@ -15,6 +15,7 @@ import { connect, ConnectionFailed, type ConnectOptions, type Courier } from '..
 import { rejectionOf } from './helpers/client';
 import { onCleanup, rawServer, runCleanups } from './helpers/per_test';
 import { makePki } from './helpers/pki';
+import { startHttpProxy } from './helpers/proxy';
 import { switchingProtocols, type UpgradeRequest } from './helpers/raw_server';
 
 afterEach(runCleanups);
@@ -149,6 +150,21 @@ describe('follow_redirects', () => {
 
     await expect(connect({ url: `${first.server.url}/`, follow_redirects: 1, on_ready: closeAtOnce })).resolves.toEqual([1005, '']);
     expect(second.requests.map((request) => request.path)).toEqual(['/from-http']);
+  });
+
+  test('through a proxy, every hop goes through it: the proxy is asked to CONNECT to the new host', async () => {
+    const second = await target();
+    const first = await redirector(() => `ws://localhost:${second.server.port}/`);
+    const proxy = await startHttpProxy();
+    onCleanup(() => proxy.close());
+
+    await expect(
+      connect({ url: `ws://localhost:${first.server.port}/`, proxy: proxy.url, follow_redirects: 1, on_ready: closeAtOnce }),
+    ).resolves.toEqual([1005, '']);
+    await expect(proxy.waitForRequest((line) => line.includes(`:${second.server.port} `))).resolves.toBe(
+      `CONNECT localhost:${second.server.port} HTTP/1.1`,
+    );
+    expect(second.requests).toHaveLength(1);
   });
 
   test('too many hops: ConnectionFailed naming the limit; no hop past it is made', async () => {
