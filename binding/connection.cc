@@ -185,7 +185,12 @@ void Connection::Start() {
   // so a new one goes last, which lws's sorted insert (a walk from the head)
   // finds in one step; mixed with the opening's timeouts, each new timeout
   // walked past those of every connection opening.
-  connect.ssl_connection = ssl_flags_ | LCCSCF_WAKE_SUSPEND__VALIDITY;
+  //
+  // lws would follow a 3xx by itself: with our custom headers to whatever
+  // host the Location names, resolving it with a blocking call on the loop,
+  // to a Unix socket even. It reports the 3xx as a failed upgrade instead,
+  // and lib/connect.ts decides whether to follow (follow_redirects).
+  connect.ssl_connection = ssl_flags_ | LCCSCF_WAKE_SUSPEND__VALIDITY | LCCSCF_HTTP_NO_FOLLOW_REDIRECT;
   connect.retry_and_idle_policy = &retry_policy_;
   connect.opaque_user_data = this;
   connect.pwsi = &wsi_;
@@ -283,10 +288,15 @@ int Connection::HandleLwsEvent(lws* wsi, lws_callback_reasons reason, void* in, 
     case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
       return OnPeerClose(static_cast<const unsigned char*>(in), len);
 
-    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR: {
+      // A refused upgrade's response headers are still there: its status,
+      // and a redirect's Location, go to JavaScript with the failure.
+      unsigned status = lws_http_client_http_response(wsi);
+      if (status >= 300 && status < 400) negotiated_.location = HeaderValue(wsi, WSI_TOKEN_HTTP_LOCATION);
       FinishFailed(handshake_refusal_.empty() ? DescribeConnectError(wsi, static_cast<const char*>(in)) : handshake_refusal_,
-                   PhaseName(phase_));
+                   PhaseName(phase_), status);
       return 0;
+    }
 
     case LWS_CALLBACK_CLIENT_CLOSED:
       OnClosed();
@@ -519,8 +529,8 @@ void Connection::FinishClosed(uint16_t code, const std::string& reason, const ch
   Finish(EventBatch::Kind::kClosed, code, reason, initiator);
 }
 
-void Connection::FinishFailed(const std::string& cause, const char* phase) {
-  Finish(EventBatch::Kind::kFailed, 0, cause, phase);
+void Connection::FinishFailed(const std::string& cause, const char* phase, unsigned status) {
+  Finish(EventBatch::Kind::kFailed, status, cause, phase);
 }
 
 // The connection's final event; `tag` must be a string literal (it is read

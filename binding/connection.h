@@ -73,7 +73,8 @@ class Connection : public Napi::ObjectWrap<Connection>, public Deliverable {
   void MarkPending();
   void Notify(EventBatch::Kind kind);
   void FinishClosed(uint16_t code, const std::string& reason, const char* initiator);
-  void FinishFailed(const std::string& cause, const char* phase);
+  // `status`: the HTTP status of a refused upgrade, or 0.
+  void FinishFailed(const std::string& cause, const char* phase, unsigned status = 0);
   void Finish(EventBatch::Kind kind, uint32_t code, const std::string& text, const char* tag);
   // Calls JavaScript with one part of a delivery (EventBatch::Call).
   bool CallJavaScript(size_t argc, napi_value* argv, bool final);

@@ -111,14 +111,29 @@ lws_vhost* Context::CreateVhost(const std::string& key, const VhostConfig& confi
     info.client_ssl_key_mem = config.client_key.data();
     info.client_ssl_key_mem_len = static_cast<unsigned int>(config.client_key.size());
   }
-  info.http_proxy_address = config.http_proxy.empty() ? kNoProxy : config.http_proxy.c_str();
-  info.socks_proxy_address = config.socks_proxy.empty() ? kNoProxy : config.socks_proxy.c_str();
+  // The proxy is set after the vhost exists, where lws says whether it took
+  // it: lws_create_vhost ignores a proxy that lws_set_proxy/lws_set_socks
+  // refuse (credentials too long for their buffers), and its connections
+  // would then go straight to the target.
+  info.http_proxy_address = kNoProxy;
+  info.socks_proxy_address = kNoProxy;
   {
     std::lock_guard<std::mutex> lock(ContextLifecycleMutex());
     entry->vhost = lws_create_vhost(context_, &info);
   }
   if (!entry->vhost) {
     error_ = "lws could not set up the client (lws_create_vhost failed; see the lws log for the TLS material it rejected)";
+    return nullptr;
+  }
+  const char* refused = nullptr;
+  if (!config.http_proxy.empty() && lws_set_proxy(entry->vhost, config.http_proxy.c_str()))
+    refused = "lws refused the HTTP proxy (lws_set_proxy failed: credentials too long?)";
+  if (!config.socks_proxy.empty() && lws_set_socks(entry->vhost, config.socks_proxy.c_str()))
+    refused = "lws refused the SOCKS5 proxy (lws_set_socks failed: credentials too long?)";
+  if (refused) {
+    std::lock_guard<std::mutex> lock(ContextLifecycleMutex());
+    lws_vhost_destroy(entry->vhost);
+    error_ = refused;
     return nullptr;
   }
   for (size_t i = first_added_ca; i < config.ca_certificates.size(); i++) {

@@ -121,9 +121,11 @@ bool EventBatch::CallWith(Napi::Env env, Event* events, size_t count, const std:
         break;
       }
       case Kind::kFailed: {
-        Napi::Array failed = Napi::Array::New(env, 2);
+        Napi::Array failed = Napi::Array::New(env, 4);
         failed.Set(0u, text(*event));
         failed.Set(1u, Napi::String::New(env, event->tag));
+        failed.Set(2u, event->code);
+        failed.Set(3u, Napi::String::New(env, negotiated.location));
         payload = failed;
         final = true;
         break;

@@ -27,9 +27,11 @@ class EventBatch {
     kDrained = 6,
   };
 
-  // What the server's handshake answer settled: the Open event's payload.
+  // What the server's handshake answer settled: the Open event's payload;
+  // for a refused one, a redirect's Location (the Failed event's).
   struct Negotiated {
     std::string protocol, extensions;
+    std::string location;
   };
 
   // `call(argc, argv, final)` calls JavaScript; false stops the delivery
@@ -46,7 +48,8 @@ class EventBatch {
   void AddMessage(EnvState& state, bool binary, const void* bytes, size_t length);
   void AddMessage(EnvState& state, bool binary, std::string&& bytes);
   // The connection's final event: Closed (code, reason, initiator) or Failed
-  // (cause, phase). `tag` must be a string literal: it is read at delivery.
+  // (cause, phase, HTTP status or 0; the Location comes from Negotiated).
+  // `tag` must be a string literal: it is read at delivery.
   void AddFinal(EnvState& state, Kind kind, uint32_t code, const std::string& text, const char* tag);
 
   // Hands every event over, in order, through `call`. Events added
@@ -61,7 +64,7 @@ class EventBatch {
   // binary one's become its Buffer's without a copy).
   struct Event {
     Kind kind;
-    uint32_t code = 0;          // Closed: the close code
+    uint32_t code = 0;          // Closed: the close code; Failed: the HTTP status or 0
     const char* tag = nullptr;  // Closed: the initiator; Failed: the phase
     size_t at = 0, length = 0;  // the slice of bytes_
     std::string owned;          // a large message

@@ -9,8 +9,9 @@ import { Courier, type Negotiated } from './courier';
 import { setDeadline, type Deadline } from './deadlines';
 import { ConnectionFailed, General, WebSocketClose, type FailurePhase } from './errors';
 import { native, NativeEventKind, type CloseInitiator, type NativeConnection, type NativeEventBatch, type NativeVhostOptions } from './native';
-import { parseConnectOptions, type ConnectOptions, type ConnectSettings, type LookupFunction } from './options';
+import { parseConnectOptions, sslFlags, type ConnectOptions, type ConnectSettings, type LookupFunction } from './options';
 import type { Proxy } from './proxy';
+import { REDIRECT_STATUSES, redirectTarget, sameOrigin } from './redirects';
 import { describe } from './validation';
 import { vhostOptions } from './vhost';
 
@@ -20,6 +21,12 @@ export type CloseResult = [code: number, reason: string];
 interface Route {
   addresses: LookupAddress[];
   vhost: NativeVhostOptions;
+}
+
+/** What a refused upgrade's response said, for ConnectionFailed. */
+interface HttpAnswer {
+  status: number;
+  location?: string;
 }
 
 /**
@@ -56,8 +63,10 @@ class ConnectionRun {
   /** With a signal, until on_ready: the signal fired, the attempt is dropped. */
   #onAbort: (() => void) | undefined;
 
-  /** Where the connection goes, for the failures it can report to the end. */
-  readonly #target: ConnectSettings['target'];
+  /** Where the connection goes (the last redirect's target), for the failures it can report to the end. */
+  #target: ConnectSettings['target'];
+  /** Redirects followed so far. */
+  #hops = 0;
   /** Everything else the caller asked for: only the opening needs it. */
   #opening: ConnectSettings | undefined;
 
@@ -87,6 +96,11 @@ class ConnectionRun {
       this.#dropAttempt();
       this.#fail('timeout', `no WebSocket connection within ${connectTimeoutMs / 1000} s (connect_timeout)`);
     });
+    this.#open();
+  }
+
+  /** Resolves the current target, then attempts its addresses. */
+  #open(): void {
     const route = this.#route();
     if (!(route instanceof Promise)) return this.#begin(route);
     route.then(
@@ -194,11 +208,12 @@ class ConnectionRun {
           break;
         }
         case NativeEventKind.Failed: {
-          const [lwsCause, phase] = payload as readonly [string, string];
+          const [lwsCause, phase, status, location] = payload as readonly [string, string, number, string];
           const cause = lwsCause.trim();
           // "setup": the context or vhost could not be created, nothing to retry.
           if (phase === 'setup') this.#settle(() => this.#rejectPromise(new General(`could not start the connection: ${cause}`)));
-          else this.#attemptFailed(address, failurePhase(phase, cause), cause);
+          else if (location && REDIRECT_STATUSES.has(status)) this.#redirected(status, location);
+          else this.#attemptFailed(address, failurePhase(phase, cause), cause, status ? { status } : undefined);
           break;
         }
       }
@@ -231,8 +246,45 @@ class ConnectionRun {
     else this.#settle(() => this.#rejectPromise(new WebSocketClose(code, reason)));
   }
 
+  /**
+   * The server answered with a redirect. Followed (within follow_redirects),
+   * it is a new connection from the start: resolved by our resolver and
+   * `lookup`, never by lws. The `headers` option's headers go along only
+   * while the origin stays the same; once dropped they stay dropped.
+   */
+  #redirected(status: number, location: string): void {
+    clearTimeout(this.#attemptTimer);
+    this.#connection = undefined;
+    const settings = this.#settings;
+    const answer = { status, location };
+    const redirect = `HTTP ${status} redirect to ${location}`;
+    if (settings.followRedirects === 0) return this.#fail('handshake', `${redirect}: not followed (follow_redirects is 0)`, answer);
+    if (this.#hops >= settings.followRedirects)
+      return this.#fail('handshake', `${redirect}: too many redirects (follow_redirects: ${settings.followRedirects})`, answer);
+    const hop = redirectTarget(settings.target, location);
+    if ('refused' in hop) return this.#fail('handshake', `${redirect}: refused: ${hop.refused}`, answer);
+    const { target } = hop;
+    this.#hops++;
+    this.#opening = {
+      ...settings,
+      target,
+      connection: {
+        ...settings.connection,
+        port: target.port,
+        host: target.hostHeader,
+        path: target.path,
+        headers: sameOrigin(settings.target, target) ? settings.connection.headers : [],
+        sslFlags: sslFlags(target, settings.tlsRelaxations),
+      },
+    };
+    this.#target = target;
+    this.#remaining = [];
+    this.#attemptErrors.length = 0;
+    this.#open();
+  }
+
   /** An address that could not be connected to gives way to the next one. */
-  #attemptFailed(address: string, phase: FailurePhase, cause: string): void {
+  #attemptFailed(address: string, phase: FailurePhase, cause: string, answer?: HttpAnswer): void {
     clearTimeout(this.#attemptTimer);
     if (phase === 'connect' && this.#remaining.length) {
       this.#attemptErrors.push(`${address}: ${cause}`);
@@ -243,14 +295,14 @@ class ConnectionRun {
       this.#attemptErrors.push(`${address}: ${cause}`);
       cause = `every address failed: ${this.#attemptErrors.join('; ')}`;
     }
-    this.#fail(phase, cause);
+    this.#fail(phase, cause, answer);
   }
 
-  #fail(phase: FailurePhase, cause: string): void {
+  #fail(phase: FailurePhase, cause: string, answer?: HttpAnswer): void {
     this.#courier?.end();
     const { hostname, port, socketPath } = this.#target;
     if (socketPath && phase === 'connect') cause = `${cause} (${unixSocketState(socketPath)})`;
-    this.#settle(() => this.#rejectPromise(new ConnectionFailed({ host: socketPath ?? hostname, port, phase, cause })));
+    this.#settle(() => this.#rejectPromise(new ConnectionFailed({ host: socketPath ?? hostname, port, phase, cause, ...answer })));
   }
 
   #settle(settle: () => void): void {

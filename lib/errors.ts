@@ -51,6 +51,10 @@ export interface ConnectionFailedDetails {
   phase: FailurePhase;
   /** What lws (or the resolver) said. */
   cause: string;
+  /** The HTTP status of a refused upgrade, when the server answered one. */
+  status?: number;
+  /** A redirect's Location header, as the server sent it. */
+  location?: string;
 }
 
 /** The connection failed where Perl would see 1006: no close handshake. */
@@ -59,6 +63,10 @@ export class ConnectionFailed extends Base {
   readonly host: string;
   readonly port: number;
   readonly phase: FailurePhase;
+  /** The HTTP status of a refused upgrade (a 3xx redirect, a 403 …); undefined if none came. */
+  readonly status?: number;
+  /** A redirect's Location header, as the server sent it; undefined for anything else. */
+  readonly location?: string;
 
   constructor(details: ConnectionFailedDetails) {
     super(
@@ -69,6 +77,8 @@ export class ConnectionFailed extends Base {
     this.host = details.host;
     this.port = details.port;
     this.phase = details.phase;
+    if (details.status !== undefined) this.status = details.status;
+    if (details.location !== undefined) this.location = details.location;
   }
 }
 

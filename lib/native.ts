@@ -16,7 +16,10 @@ export enum NativeEventKind {
   Binary = 2,
   /** payload: [code, reason, initiator]; the final event */
   Closed = 3,
-  /** payload: [cause, phase]; the final event */
+  /**
+   * payload: [cause, phase, status, location]; the final event. status: the
+   * HTTP status of a refused upgrade, or 0; location: a 3xx's Location, or ''.
+   */
   Failed = 4,
   /** payload: undefined; the socket connected and the upgrade request went out (only when asked for) */
   Connected = 5,
@@ -32,7 +35,7 @@ export type NativeEventPayload =
   | string
   | Buffer
   | readonly [code: number, reason: string, initiator: CloseInitiator]
-  | readonly [cause: string, phase: string]
+  | readonly [cause: string, phase: string, status: number, location: string]
   | undefined;
 
 /**
@@ -73,7 +76,7 @@ export interface NativeConnectionOptions {
   protocols: string;
   /** Flat ["Name:", value, …] pairs, already validated. */
   headers: string[];
-  /** LCCSCF_* bits, LCCSCF_USE_SSL included for wss. */
+  /** LCCSCF_* bits, LCCSCF_USE_SSL included for wss (the addon adds LCCSCF_HTTP_NO_FOLLOW_REDIRECT). */
   sslFlags: number;
   pingInterval: number;
   pingTimeout: number;

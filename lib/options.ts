@@ -50,6 +50,8 @@ export interface ConnectOptions {
   connect_timeout?: number;
   /** Cancels the opening: until on_ready runs, aborting drops the attempt and rejects with signal.reason. */
   signal?: AbortSignal;
+  /** How many 3xx redirects to follow, 0–20 (default 0: a redirect rejects ConnectionFailed). */
+  follow_redirects?: number;
 }
 
 /** dns.lookup()'s signature, as net.connect()'s `lookup` option takes it. */
@@ -80,6 +82,10 @@ export interface ConnectSettings {
   proxy: Proxy | undefined;
   connectTimeoutMs: number;
   signal: AbortSignal | undefined;
+  /** Redirects to follow; each is a new connection made by lib/connect.ts. */
+  followRedirects: number;
+  /** The `tls` option's LCCSCF_* relaxations, for a redirect's sslFlags. */
+  tlsRelaxations: number;
   /** What the connection's vhost is made of; completed once the proxy is resolved. */
   vhost: { deflateOffer: string; tls: TlsMaterial };
   /** The addon's options, but for those resolved later. */
@@ -92,7 +98,12 @@ export const DEFAULTS = {
   max_message_size: 100 * 1024 * 1024,
   // lws's own default for a connection that has not completed (AWAITING_TIMEOUT).
   connect_timeout: 20,
+  follow_redirects: 0,
 } as const;
+
+// ws's default maxRedirects (10) is a count to stop loops, not a policy; 20
+// is Firefox's and Chrome's limit for a page.
+const MAX_REDIRECTS = 20;
 
 const KNOWN = new Set([
   'url',
@@ -113,6 +124,7 @@ const KNOWN = new Set([
   'proxy',
   'connect_timeout',
   'signal',
+  'follow_redirects',
 ]);
 const REQUIRED = ['url', 'on_ready'];
 
@@ -144,6 +156,8 @@ export function parseConnectOptions(options: unknown): ConnectSettings {
 
   const proxy = parseProxy(given.proxy);
   if (proxy && url.socketPath) throw invalidType('no proxy for a ws+unix: URL', 'proxy', proxy.display);
+  // Checked for ws:// too: a bad value is a bug wherever it is passed.
+  const tlsRelaxations = parseTlsRelaxations(given.tls);
   return {
     onReady: given.on_ready as (courier: Courier) => void,
     target: url,
@@ -153,6 +167,9 @@ export function parseConnectOptions(options: unknown): ConnectSettings {
     connectTimeoutMs:
       1000 * (given.connect_timeout === undefined ? DEFAULTS.connect_timeout : integerInRange(given.connect_timeout, 'connect_timeout', 1, 3600)),
     signal: parseSignal(given.signal),
+    followRedirects:
+      given.follow_redirects === undefined ? DEFAULTS.follow_redirects : integerInRange(given.follow_redirects, 'follow_redirects', 0, MAX_REDIRECTS),
+    tlsRelaxations,
     vhost: { deflateOffer: parseCompression(given.compression), tls: parseTlsMaterial(given.tls_ca, given.tls_cert, given.tls_key) },
     connection: {
       port: url.port,
@@ -160,14 +177,18 @@ export function parseConnectOptions(options: unknown): ConnectSettings {
       path: url.path,
       protocols: parseSubprotocols(given.subprotocols),
       headers: parseHeaders(given.headers),
-      // Checked for ws:// too: a bad value is a bug wherever it is passed.
-      sslFlags: url.secure ? native.constants.LCCSCF_USE_SSL | parseTlsRelaxations(given.tls) : (parseTlsRelaxations(given.tls), 0),
+      sslFlags: sslFlags(url, tlsRelaxations),
       pingInterval: given.ping_interval === undefined ? DEFAULTS.ping_interval : integerInRange(given.ping_interval, 'ping_interval', 1, 65535),
       pingTimeout: given.ping_timeout === undefined ? DEFAULTS.ping_timeout : integerInRange(given.ping_timeout, 'ping_timeout', 1, 65535),
       maxMessageSize:
         given.max_message_size === undefined ? DEFAULTS.max_message_size : integerInRange(given.max_message_size, 'max_message_size', 1, 2 ** 32),
     },
   };
+}
+
+/** The addon's sslFlags for a connection to `target`. */
+export function sslFlags(target: Target, tlsRelaxations: number): number {
+  return target.secure ? native.constants.LCCSCF_USE_SSL | tlsRelaxations : 0;
 }
 
 function parseSignal(value: unknown): AbortSignal | undefined {

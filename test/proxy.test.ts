@@ -7,11 +7,12 @@
 import { once } from 'node:events';
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { connect, ConnectionFailed } from '../lib';
+import { native, NativeEventKind, type NativeEventBatch } from '../lib/native';
 import { greeting, rejectionOf } from './helpers/client';
-import { onCleanup, runCleanups } from './helpers/per_test';
+import { onCleanup, rawServer, runCleanups } from './helpers/per_test';
 import { makePki } from './helpers/pki';
 import { startHttpProxy } from './helpers/proxy';
 import { startSocks5Server } from './helpers/socks5';
@@ -120,5 +121,104 @@ describe('the proxy option is validated before the network', () => {
     expect(() => connect({ url: 'ws+unix:/tmp/x.sock', proxy: 'http://127.0.0.1:3128', on_ready: () => undefined })).toThrow(
       "Expected no proxy for a ws+unix: URL for proxy but received 'http://127.0.0.1:3128'",
     );
+  });
+});
+
+/** A TCP server standing in for a proxy: records the first bytes of each connection, answers nothing. */
+async function fakeProxy() {
+  const heads: string[] = [];
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.once('data', (chunk: Buffer) => heads.push(chunk.toString('latin1')));
+    socket.on('error', () => undefined);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  onCleanup(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  );
+  return { port: (server.address() as AddressInfo).port, heads, contacted: () => sockets.size };
+}
+
+describe('credentials lws cannot hold are refused, never sent around the proxy', () => {
+  // lws base64-encodes HTTP credentials into 128 bytes (93 bytes of
+  // user:password); SOCKS5 keeps user and password in 96-byte buffers (95 and
+  // 94 bytes of text). Counted in UTF-8 bytes: 'é' is two.
+  test.each([
+    ['http', 'u', 'p'.repeat(92), 'user:password of 94 ASCII bytes'],
+    ['http', 'u', 'é'.repeat(46), 'user:password of 48 characters, 94 bytes'],
+    ['socks5', 'u', 'é'.repeat(48), 'a password of 48 characters, 96 bytes'],
+    ['socks5', 'ü'.repeat(48), 'hunter2', 'a user of 48 characters, 96 bytes'],
+  ])('%s proxy, %s/%s: %s → TypeError before the network; neither proxy nor target is reached', async (kind, user, password) => {
+    const direct = await rawServer();
+    const proxy = await fakeProxy();
+    const url = `${kind}://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${proxy.port}`;
+
+    // Whatever happens (today: connect() went straight to the target), it must be a synchronous TypeError.
+    let outcome: unknown;
+    try {
+      outcome = await rejectionOf(connect({ url: `${direct.url}/`, proxy: url, on_ready: (courier) => void courier.close() }));
+    } catch (error) {
+      outcome = error;
+    }
+    expect(outcome).toBeInstanceOf(TypeError);
+    expect((outcome as Error).message).toMatch(/for proxy but received/);
+    expect((outcome as Error).message).toMatch(/bytes/);
+    expect((outcome as Error).message).not.toContain(password);
+    expect(direct.connections).toBe(0);
+    expect(proxy.contacted()).toBe(0);
+  });
+
+  test('93 bytes of HTTP credentials are the most, and they go to the proxy', async () => {
+    const proxy = await fakeProxy();
+    const credentials = `u:${'p'.repeat(91)}`;
+    const error = await rejectionOf(
+      connect({ url: 'ws://localhost:9/', proxy: `http://${credentials}@127.0.0.1:${proxy.port}`, connect_timeout: 1, on_ready: () => undefined }),
+    );
+    expect(error).toBeInstanceOf(ConnectionFailed);
+    // lws writes the name and scheme in its own case.
+    expect(proxy.heads[0]).toMatch(new RegExp(`\r\nProxy-Authorization: Basic ${Buffer.from(credentials).toString('base64')}\r\n`, 'i'));
+  });
+
+  // The addon's own backstop behind that validation: a vhost whose proxy lws
+  // does not take is not created, so nothing connects without the proxy.
+  test('the addon fails the connection (setup) when lws_set_proxy refuses, instead of going direct', async () => {
+    const direct = await rawServer();
+    const proxy = await fakeProxy();
+    const events: NativeEventBatch = [];
+    const ended = new Promise<void>((resolve) => {
+      const connection = new native.Connection(
+        { port: direct.port, host: `127.0.0.1:${direct.port}`, path: '/', protocols: '', headers: [], sslFlags: 0, pingInterval: 30, pingTimeout: 299, maxMessageSize: 1 << 20 },
+        '127.0.0.1',
+        {
+          key: `backstop-${Date.now()}`,
+          deflateOffer: '',
+          caCertificates: [],
+          replaceSystemCa: false,
+          systemCa: false,
+          clientCertificate: undefined,
+          clientKey: undefined,
+          httpProxy: `u:${'p'.repeat(94)}@127.0.0.1:${proxy.port}`,
+          socksProxy: '',
+        },
+        undefined,
+        false,
+        (...batch) => {
+          events.push(...batch);
+          if (batch.includes(NativeEventKind.Open)) connection.abort();
+          if (batch.includes(NativeEventKind.Failed) || batch.includes(NativeEventKind.Closed)) resolve();
+        },
+      );
+    });
+    await ended;
+    expect(events[0]).toBe(NativeEventKind.Failed);
+    expect((events[1] as readonly string[])[1]).toBe('setup');
+    expect((events[1] as readonly string[])[0]).toMatch(/proxy/);
+    expect(direct.connections).toBe(0);
   });
 });
