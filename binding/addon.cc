@@ -33,6 +33,7 @@ Addon::Addon(Napi::Env env, Napi::Object exports) {
                            InstanceValue("Logger", Logger::Define(env)),
                            InstanceValue("constants", Constants(env)),
                            InstanceValue("setLogLevel", Napi::Function::New(env, SetLogLevel)),
+                           InstanceValue("vhostCount", Napi::Function::New(env, VhostCount)),
                        });
 }
 
@@ -47,6 +48,10 @@ void Addon::OnEnvCleanup(napi_async_cleanup_hook_handle handle, void* arg) {
       napi_remove_async_cleanup_hook(handle);
     });
   });
+}
+
+Napi::Value VhostCount(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(Addon::State(info.Env())->context().vhost_count()));
 }
 
 NODE_API_ADDON(Addon)
