@@ -8,6 +8,7 @@
 #include "boundary.h"
 #include "connection.h"
 #include "env_state.h"
+#include "log_text.h"
 #include "logger.h"
 #include "lws_allocator.h"
 
@@ -16,9 +17,10 @@ namespace lwsnode {
 Addon::Addon(Napi::Env env, Napi::Object exports) {
   // lws logs errors, warnings and notices to stderr unless told otherwise;
   // a library should only speak up for errors and warnings.
-  // set_log_level() overrides this, process-wide.
+  // set_log_level() overrides this, process-wide. Lines go to stderr
+  // escaped (log_text.h), never with a server's bytes as they came.
   static std::once_flag quiet_logging;
-  std::call_once(quiet_logging, [] { lws_set_log_level(LLL_ERR | LLL_WARN, nullptr); });
+  std::call_once(quiet_logging, [] { lws_set_log_level(LLL_ERR | LLL_WARN, EmitLogLineToStderr); });
   InstallLwsAllocator();
 
   uv_loop_t* loop = nullptr;
@@ -31,6 +33,7 @@ Addon::Addon(Napi::Env env, Napi::Object exports) {
                            InstanceValue("Logger", Logger::Define(env)),
                            InstanceValue("constants", Constants(env)),
                            InstanceValue("setLogLevel", Napi::Function::New(env, SetLogLevel)),
+                           InstanceValue("vhostCount", Napi::Function::New(env, VhostCount)),
                        });
 }
 
@@ -45,6 +48,10 @@ void Addon::OnEnvCleanup(napi_async_cleanup_hook_handle handle, void* arg) {
       napi_remove_async_cleanup_hook(handle);
     });
   });
+}
+
+Napi::Value VhostCount(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(Addon::State(info.Env())->context().vhost_count()));
 }
 
 NODE_API_ADDON(Addon)

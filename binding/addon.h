@@ -26,5 +26,7 @@ class Addon : public Napi::Addon<Addon> {
 Napi::Object Constants(Napi::Env env);
 // setLogLevel(mask): lws's process-wide log level.
 Napi::Value SetLogLevel(const Napi::CallbackInfo& info);
+// vhostCount(): the environment's client vhosts, for tests.
+Napi::Value VhostCount(const Napi::CallbackInfo& info);
 
 }  // namespace lwsnode

@@ -136,7 +136,8 @@ Connection::Connection(const Napi::CallbackInfo& info)
   Ref();
   state_->ConnectionStarted();
 
-  vhost_ = state_->context().Vhost(GetString(vhost_options, "key"), [&] { return ReadVhostConfig(vhost_options); });
+  vhost_key_ = GetString(vhost_options, "key");
+  vhost_ = state_->context().Acquire(vhost_key_, [&] { return ReadVhostConfig(vhost_options); });
   if (!vhost_) {
     FinishFailed(state_->context().error(), "setup");
     state_->loop().Kick();
@@ -542,7 +543,12 @@ void Connection::Finish(EventBatch::Kind kind, uint32_t code, const std::string&
     events_.AddFinal(*state_, kind, code, text, tag);
     MarkPending();
   }
-  if (state_) state_->ConnectionEnded();
+  if (state_) {
+    // Its vhost may be freed once idle: lws still closing this connection
+    // then frees it after (Context::FreeIdleVhosts).
+    if (vhost_) state_->context().Release(vhost_key_);
+    state_->ConnectionEnded();
+  }
 }
 
 void Connection::Deliver() {

@@ -104,7 +104,8 @@ class Connection : public Napi::ObjectWrap<Connection>, public Deliverable {
   bool report_connected_ = false;  // JS wants the Connected event
 
   // Connection settings, kept alive for lws while it connects.
-  lws_vhost* vhost_ = nullptr;
+  lws_vhost* vhost_ = nullptr;  // acquired from the context until Finish
+  std::string vhost_key_;
   int port_ = 0;
   int ssl_flags_ = 0;
   std::string address_, host_, path_, protocols_;

@@ -3,12 +3,13 @@
 #include <libwebsockets.h>
 
 #include "addon.h"
+#include "log_text.h"
 
 namespace lwsnode {
 
 namespace {
 
-void SetLogLevelTo(int mask) { lws_set_log_level(mask, nullptr); }
+void SetLogLevelTo(int mask) { lws_set_log_level(mask, EmitLogLineToStderr); }
 
 }  // namespace
 

@@ -38,6 +38,8 @@ struct Context::VhostEntry {
   std::string offer;
   lws_extension extensions[2];
   lws_vhost* vhost = nullptr;
+  size_t users = 0;
+  std::list<std::string>::iterator idle;  // valid while users == 0
 };
 
 Context::Context(EventLoop& loop, const lws_protocols* protocols)
@@ -70,16 +72,57 @@ bool Context::EnsureContext() {
   return true;
 }
 
-lws_vhost* Context::Vhost(const std::string& key, const std::function<VhostConfig()>& describe) {
+lws_vhost* Context::Acquire(const std::string& key, const std::function<VhostConfig()>& describe) {
+  VhostEntry* entry;
   auto found = vhosts_.find(key);
-  if (found != vhosts_.end()) return found->second->vhost;
-  if (!EnsureContext()) return nullptr;
-  return CreateVhost(key, describe());
+  if (found != vhosts_.end()) {
+    entry = found->second.get();
+    if (entry->users == 0) idle_.erase(entry->idle);
+  } else {
+    if (!EnsureContext()) return nullptr;
+    // Room for the new one first. Freed here, from JavaScript, never from
+    // inside lws: Release runs in lws callbacks.
+    FreeIdleVhosts(kIdleVhosts - 1);
+    entry = CreateVhost(key, describe());
+    if (!entry) return nullptr;
+  }
+  entry->users++;
+  return entry->vhost;
 }
 
-lws_vhost* Context::CreateVhost(const std::string& key, const VhostConfig& config) {
+void Context::Release(const std::string& key) {
+  auto found = vhosts_.find(key);
+  if (found == vhosts_.end() || found->second->users == 0) return;
+  VhostEntry& entry = *found->second;
+  if (--entry.users == 0) entry.idle = idle_.insert(idle_.end(), key);
+}
+
+void Context::FreeIdleVhosts(size_t keep) {
+  while (idle_.size() > keep) {
+    auto found = vhosts_.find(idle_.front());
+    idle_.pop_front();
+    std::unique_ptr<VhostEntry> entry = std::move(found->second);
+    vhosts_.erase(found);
+    lws_vhost* vhost = entry->vhost;
+    // lws may still be closing a connection of this vhost (its last one
+    // ended a moment ago): it then frees the vhost after that one, and
+    // OnVhostFinalized lets the entry go.
+    retiring_.emplace(vhost, std::move(entry));
+    std::lock_guard<std::mutex> lock(ContextLifecycleMutex());
+    lws_vhost_destroy(vhost);
+  }
+}
+
+// Called by lws (C) as it frees a vhost, after its last connection.
+void Context::OnVhostFinalized(lws_vhost* vhost, void* arg) {
+  auto* self = static_cast<Context*>(arg);
+  if (!self->destroying_) self->retiring_.erase(vhost);
+}
+
+Context::VhostEntry* Context::CreateVhost(const std::string& key, const VhostConfig& config) {
   auto entry = std::make_unique<VhostEntry>();
-  entry->name = "client-" + std::to_string(vhosts_.size());
+  // Unique among the context's vhosts, those being freed included.
+  entry->name = "client-" + std::to_string(vhosts_created_++);
   entry->offer = config.deflate_offer;
   entry->extensions[0] = {"permessage-deflate", lws_extension_callback_pm_deflate,
                           entry->offer.c_str()};
@@ -90,6 +133,8 @@ lws_vhost* Context::CreateVhost(const std::string& key, const VhostConfig& confi
   info.vhost_name = entry->name.c_str();
   info.connect_timeout_secs = kOpeningBackstopSecs;
   info.protocols = protocols_;
+  info.finalize = OnVhostFinalized;
+  info.finalize_arg = this;
   info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
   if (!config.system_ca) info.options |= LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
   if (!entry->offer.empty()) info.extensions = entry->extensions;
@@ -145,21 +190,26 @@ lws_vhost* Context::CreateVhost(const std::string& key, const VhostConfig& confi
       return nullptr;
     }
   }
-  lws_vhost* vhost = entry->vhost;
+  VhostEntry* created = entry.get();
   vhosts_.emplace(key, std::move(entry));
-  return vhost;
+  return created;
 }
 
 void Context::Destroy() {
   if (!context_) return;
   lws_context* context = context_;
   context_ = nullptr;
+  // lws finalizes every vhost as it goes: the tables are cleared after.
+  destroying_ = true;
   {
     std::lock_guard<std::mutex> lock(ContextLifecycleMutex());
     lws_context_destroy(context);
   }
   loop_.Attach(nullptr);
+  idle_.clear();
   vhosts_.clear();
+  retiring_.clear();
+  destroying_ = false;
 }
 
 }  // namespace lwsnode

@@ -3,6 +3,7 @@
 #include "addon.h"
 #include "boundary.h"
 #include "env_state.h"
+#include "log_text.h"
 
 namespace lwsnode {
 
@@ -26,10 +27,11 @@ void Logger::Emit(lws_log_cx_t* context, int level, const char* line, size_t len
   Boundary([&] {
     auto* self = static_cast<Logger*>(context->opaque);
     if (!self->state_ || self->state_->closing()) return;
-    // lws ends each line with a newline; the callback gets the text alone.
+    // lws ends each line with a newline; the callback gets the text alone,
+    // with a server's control bytes escaped (log_text.h).
     while (length && (line[length - 1] == '\n' || line[length - 1] == '\r')) length--;
     if (self->lines_.empty()) self->state_->MarkPending(self);
-    self->lines_.emplace_back(level, std::string(line, length));
+    self->lines_.emplace_back(level, EscapeLogText(line, length));
   });
 }
 

@@ -155,6 +155,8 @@ interface NativeAddon {
   Logger: new (levelMask: number, callback: (level: number, message: string) => void) => NativeLogger;
   constants: NativeConstants;
   setLogLevel(mask: number): void;
+  /** @internal For tests: the client vhosts lws holds for this environment (those being freed included). */
+  vhostCount(): number;
 }
 
 function load(): NativeAddon {

@@ -25,14 +25,16 @@ export function vhostOptions(
   let options = known.get(key);
   if (!options) {
     options = describeVhost(key, { deflateOffer, tls }, secure, httpProxy, socksProxy);
+    if (known.size >= KNOWN_SIZE) known.clear();
     known.set(key, options);
   }
   return options;
 }
 
-// The addon keeps each vhost for the life of the environment, so keeping
-// its description as long costs nothing more; every connection on the vhost
-// shares one object instead of building its own.
+// Connections on one vhost share one description instead of building their
+// own. Bounded like the addon's idle vhosts (binding/context.h): a service
+// with per-session credentials only refills it.
+const KNOWN_SIZE = 64;
 const known = new Map<string, NativeVhostOptions>();
 
 function describeVhost(

@@ -20,7 +20,9 @@ protocol error in frames that came with the 101 killed the socket before
 lws sent its close frame (it parsed the same bytes twice), and so did one
 that came while lws held part of a write (it flushed, then killed). The TLS
 client checks an IPv6 literal host against the name "[" instead of the
-address. A server naming an extension twice made lws set it up past its
+address, sends an IP literal as the server name (SNI), which RFC 6066
+forbids, and failed host names longer than ~121 characters (a 128-byte
+buffer). A server naming an extension twice made lws set it up past its
 arrays' end. Two fixes are for speed: lws keeps its timers in a sorted list and
 walks it from the head on every insert, though nearly every new deadline is
 the latest (with thousands of connections that walk took a fifth of the
@@ -153,6 +155,20 @@ BEFORE = [
 
 # (file, old, new): replaced within the one line that contains `old`.
 REPLACE = [
+    # The TLS client copies the Host header ("name:port") into a 128-byte
+    # buffer to name the server (SNI and the certificate check): with a
+    # 5-digit port a name of more than 121 characters did not fit, and the
+    # connection failed with "bio_create failed". DNS names run to 253
+    # characters (RFC 1035 2.3.4); room for that, a trailing dot, IPv6
+    # brackets, ":65535" and the NUL.
+    (TLS_CLIENT, "char hostname[128], *p;", f"char hostname[264], *p; {MARK}"),
+    # lws sent whatever host the URL had as the server name. RFC 6066 3:
+    # "Literal IPv4 and IPv6 addresses are not permitted in HostName." By
+    # here an IPv6 literal has lost its brackets (the fix after "p =
+    # hostname;"), so inet_pton sees the bare address.
+    (TLS_CLIENT, "SSL_set_tlsext_host_name(wsi->tls.ssl, hostname);",
+     "{ struct in6_addr ip; if (inet_pton(AF_INET, hostname, &ip) != 1 && inet_pton(AF_INET6, hostname, &ip) != 1)"
+     f" SSL_set_tlsext_host_name(wsi->tls.ssl, hostname); }} {MARK}"),
     # With permessage-deflate negotiated, an uncompressed text frame that
     # ends inside a character was passed on (as U+FFFD in JS) instead of
     # failing with 1007: the extension answers "nothing to do" for it.

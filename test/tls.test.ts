@@ -45,12 +45,27 @@ afterAll(async () => {
   );
 });
 
-/** A wss server on `host` (127.0.0.1) with `identity`; returns its port. */
-async function tlsServer(identity: KeyAndCertificate, options: https.ServerOptions = {}, host = '127.0.0.1'): Promise<number> {
+/** The greeting of tlsServer's servers: who the client certificate names. */
+function clientCertificateGreeting(socket: TLSSocket): string {
+  const peer = socket.getPeerCertificate();
+  return peer.subject ? `client ${peer.subject.CN}` : 'no client certificate';
+}
+
+/** A greeting that tells the server name (SNI) the client sent, if any. */
+function serverNameGreeting(socket: TLSSocket): string {
+  return socket.servername ? `server name ${socket.servername}` : 'no server name';
+}
+
+/** A wss server on `host` (127.0.0.1) with `identity`, greeting each client; returns its port. */
+async function tlsServer(
+  identity: KeyAndCertificate,
+  options: https.ServerOptions = {},
+  host = '127.0.0.1',
+  greet: (socket: TLSSocket) => string = clientCertificateGreeting,
+): Promise<number> {
   const server = https.createServer({ ...identity, ...options });
   new WebSocketServer({ server }).on('connection', (socket, request) => {
-    const peer = (request.socket as TLSSocket).getPeerCertificate();
-    socket.send(peer.subject ? `client ${peer.subject.CN}` : 'no client certificate');
+    socket.send(greet(request.socket as TLSSocket));
     echo(socket);
   });
   server.listen(0, host);
@@ -109,6 +124,36 @@ describe('verification is on by default, and a refusal says why', () => {
   test('an IPv4 literal is checked against the certificate IP addresses', async () => {
     const port = await tlsServer(pki.leaf('localhost', { altNames: ['127.0.0.1'] }));
     await expect(greeting(`wss://127.0.0.1:${port}/`, { tls_ca: pki.ca.cert })).resolves.toBe('no client certificate');
+  });
+});
+
+describe('the server name (SNI) and long host names', () => {
+  test('a DNS name is sent as the server name; an IPv4 or IPv6 literal is not (RFC 6066 3)', async () => {
+    const identity = pki.leaf('localhost', { altNames: ['localhost', '127.0.0.1', '::1'] });
+    const v4 = await tlsServer(identity, {}, '127.0.0.1', serverNameGreeting);
+    const v6 = await tlsServer(identity, {}, '::1', serverNameGreeting);
+    const toLoopback: ConnectOptions['lookup'] = (_host, _options, callback) => callback(null, [{ address: '127.0.0.1', family: 4 }]);
+    const options = { tls_ca: pki.ca.cert, lookup: toLoopback };
+    await expect(greeting(`wss://localhost:${v4}/`, options)).resolves.toBe('server name localhost');
+    await expect(greeting(`wss://127.0.0.1:${v4}/`, options)).resolves.toBe('no server name');
+    await expect(greeting(`wss://[::1]:${v6}/`, options)).resolves.toBe('no server name');
+  });
+
+  // lws copied the host with its port into a 128-byte buffer to name the
+  // server: with a 5-digit port a name of more than 121 characters did not
+  // fit and failed with "bio_create failed"; one of 127 fails with any port.
+  test.each([
+    ['127', `${'x'.repeat(63)}.${'y'.repeat(55)}.example`],
+    ['253 (the longest DNS name)', `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(61)}`],
+  ])('a host name of %s characters connects over wss, is sent as the server name and verified', async (length, name) => {
+    expect(name).toHaveLength(parseInt(length, 10));
+    const port = await tlsServer(pki.leaf('long name', { altNames: [name] }), {}, '127.0.0.1', serverNameGreeting);
+    const lookup: ConnectOptions['lookup'] = (_host, _options, callback) => callback(null, [{ address: '127.0.0.1', family: 4 }]);
+    await expect(greeting(`wss://${name}:${port}/`, { tls_ca: pki.ca.cert, lookup })).resolves.toBe(`server name ${name}`);
+    // Verified against that name: a certificate for the name less its last letter is refused.
+    const other = await tlsServer(pki.leaf('long name', { altNames: [name.slice(0, -1)] }));
+    const error = await refusal(`wss://${name}:${other}/`, { tls_ca: pki.ca.cert, lookup });
+    expect(error.message).toMatch(/hostname mismatch/);
   });
 });
 
