@@ -300,6 +300,16 @@ describe('endings and exit statuses', () => {
     expect(cat.stderr()).toMatch(/bye/);
   });
 
+  test('a close reason with control characters reaches stderr escaped, never raw', async () => {
+    const peer = await server();
+    peer.wss.on('connection', (socket: WebSocket) => socket.close(4000, 'red \u001b[31m bell \u0007'));
+    const cat = lwscat([peer.url]);
+
+    expect(await cat.exited).toEqual({ code: 1, signal: null });
+    expect(cat.stderr()).toContain('red \\x1b[31m bell \\x07');
+    expect(cat.stderr()).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f]/);
+  });
+
   test('the server closing with 1000 while stdin is open: exit 0, and stdin does not keep lwscat alive', async () => {
     const peer = await server();
     peer.wss.on('connection', (socket: WebSocket) => {

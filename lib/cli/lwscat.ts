@@ -304,12 +304,21 @@ class Session {
   }
 
   #note(message: string): void {
-    if (!this.#options.quiet) process.stderr.write(`lwscat: ${message}\n`);
+    if (!this.#options.quiet) process.stderr.write(`lwscat: ${escapeControls(message)}\n`);
   }
 
   #verbose(message: string): void {
-    if (this.#options.verbose) process.stderr.write(`lwscat: ${message}\n`);
+    if (this.#options.verbose) process.stderr.write(`lwscat: ${escapeControls(message)}\n`);
   }
+}
+
+/**
+ * Control characters (C0, DEL, C1) as \\xNN: a close reason or an error
+ * message carries the server's text, which must not drive the terminal.
+ */
+function escapeControls(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 function describeClose(code: number, reason: string): string {
