@@ -15,6 +15,7 @@ import { greeting, rejectionOf } from './helpers/client';
 import { onCleanup, rawServer, runCleanups } from './helpers/per_test';
 import { makePki } from './helpers/pki';
 import { startHttpProxy } from './helpers/proxy';
+import { destroyAndClose, listenOnLoopback } from './helpers/tools';
 import { startSocks5Server } from './helpers/socks5';
 
 afterEach(runCleanups);
@@ -56,6 +57,21 @@ describe('HTTP CONNECT proxy (tinyproxy)', () => {
     expect(refused).toBeInstanceOf(ConnectionFailed);
     expect((refused as ConnectionFailed).phase).toBe('tls');
   });
+
+  test('100 connections one after another, each with its own proxy credentials, keep at most 16 vhosts', async () => {
+    // lws keeps the proxy per vhost, so per-session credentials make a vhost
+    // each; those no connection uses go beyond the 16 most recent.
+    const port = await greetingServer();
+    const proxy = await startHttpProxy();
+    onCleanup(() => proxy.close());
+    const counts: number[] = [];
+    for (let index = 0; index < 100; index++) {
+      const withCredentials = proxy.url.replace('http://', `http://session${index}:secret@`);
+      await expect(greeting(`ws://localhost:${port}/`, { proxy: withCredentials })).resolves.toBe(`hello localhost:${port}`);
+      counts.push(native.vhostCount());
+    }
+    expect(Math.max(...counts)).toBeLessThanOrEqual(16);
+  }, 60_000);
 
   test('Basic credentials in the proxy URL are sent; without them the proxy refuses (407)', async () => {
     const port = await greetingServer();
@@ -133,16 +149,9 @@ async function fakeProxy() {
     socket.once('data', (chunk: Buffer) => heads.push(chunk.toString('latin1')));
     socket.on('error', () => undefined);
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  onCleanup(
-    () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  );
-  return { port: (server.address() as AddressInfo).port, heads, contacted: () => sockets.size };
+  const port = await listenOnLoopback(server);
+  onCleanup(() => destroyAndClose(server, sockets));
+  return { port, heads, contacted: () => sockets.size };
 }
 
 describe('credentials lws cannot hold are refused, never sent around the proxy', () => {
