@@ -99,6 +99,7 @@ Napi::Function Connection::Define(Napi::Env env) {
                      {
                          InstanceMethod<&Connection::SendText>("sendText"),
                          InstanceMethod<&Connection::SendBinary>("sendBinary"),
+                         InstanceMethod<&Connection::Ping>("ping"),
                          InstanceMethod<&Connection::Close>("close"),
                          InstanceMethod<&Connection::SetPaused>("setPaused"),
                          InstanceMethod<&Connection::Abort>("abort"),
@@ -598,6 +599,16 @@ Napi::Value Connection::SendBinary(const Napi::CallbackInfo& info) {
   if (!CanSend()) return Napi::Boolean::New(info.Env(), false);
   Napi::Uint8Array bytes = info[0].As<Napi::Uint8Array>();
   send_.AppendBinary(bytes.Data(), bytes.ByteLength());
+  ScheduleFlush();
+  return Napi::Boolean::New(info.Env(), true);
+}
+
+// ping(payload): a ping frame, ahead of queued messages. JS checked the
+// payload's size (a control frame carries at most 125 bytes).
+Napi::Value Connection::Ping(const Napi::CallbackInfo& info) {
+  if (!CanSend()) return Napi::Boolean::New(info.Env(), false);
+  Napi::Uint8Array bytes = info[0].As<Napi::Uint8Array>();
+  send_.AppendPing(bytes.Data(), bytes.ByteLength());
   ScheduleFlush();
   return Napi::Boolean::New(info.Env(), true);
 }

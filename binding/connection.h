@@ -81,6 +81,7 @@ class Connection : public Napi::ObjectWrap<Connection>, public Deliverable {
 
   Napi::Value SendText(const Napi::CallbackInfo& info);
   Napi::Value SendBinary(const Napi::CallbackInfo& info);
+  Napi::Value Ping(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value SetPaused(const Napi::CallbackInfo& info);
   Napi::Value Abort(const Napi::CallbackInfo& info);

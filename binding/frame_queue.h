@@ -21,7 +21,7 @@ namespace lwsnode {
 
 class FrameQueue {
  public:
-  enum Opcode : uint8_t { kContinuation = 0x0, kText = 0x1, kBinary = 0x2, kPong = 0xa };
+  enum Opcode : uint8_t { kContinuation = 0x0, kText = 0x1, kBinary = 0x2, kPing = 0x9, kPong = 0xa };
 
   // The most payload one frame carries: with its header, one write's worth
   // (the protocol's tx_packet_size), so lws sends a frame in one send().

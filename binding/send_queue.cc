@@ -38,23 +38,29 @@ void SendQueue::AppendPong(const unsigned char* payload, size_t length) {
   pongs_.emplace_back(reinterpret_cast<const char*>(payload), length);
 }
 
+void SendQueue::AppendPing(const unsigned char* payload, size_t length) {
+  pings_.emplace_back(reinterpret_cast<const char*>(payload), length);
+}
+
 SendQueue::Progress SendQueue::Write(lws* wsi, bool writable) {
   // lws sends what it kept of our last write before anything else and calls
   // back as writable once it has: until then nothing more goes to it, so
   // its buffer never holds more than one write.
   if (lws_partial_buffered(wsi)) return Progress::kWaiting;
   in_lws_ = 0;
-  Progress progress = WritePongs(wsi);
+  Progress progress = WriteControls(wsi);
   if (progress != Progress::kIdle) return progress;
   return deflate_ ? WriteDeflated(wsi, writable) : WriteFrames(wsi);
 }
 
-SendQueue::Progress SendQueue::WritePongs(lws* wsi) {
-  if (pongs_.empty()) return Progress::kIdle;
-  FrameQueue pongs;
-  for (const std::string& payload : pongs_) pongs.Append(FrameQueue::kPong, payload.data(), payload.size());
+SendQueue::Progress SendQueue::WriteControls(lws* wsi) {
+  if (pongs_.empty() && pings_.empty()) return Progress::kIdle;
+  FrameQueue controls;
+  for (const std::string& payload : pongs_) controls.Append(FrameQueue::kPong, payload.data(), payload.size());
+  for (const std::string& payload : pings_) controls.Append(FrameQueue::kPing, payload.data(), payload.size());
   pongs_.clear();
-  if (lws_write(wsi, const_cast<unsigned char*>(pongs.data()), pongs.size(), LWS_WRITE_RAW) < 0)
+  pings_.clear();
+  if (lws_write(wsi, const_cast<unsigned char*>(controls.data()), controls.size(), LWS_WRITE_RAW) < 0)
     return Progress::kFailed;
   return lws_partial_buffered(wsi) ? Progress::kWaiting : Progress::kIdle;
 }

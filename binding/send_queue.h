@@ -1,5 +1,6 @@
 // What one connection has to send, and how it reaches the socket through
-// lws without ever breaking a frame: pongs first, between two frames; then
+// lws without ever breaking a frame: control frames (pongs, then pings)
+// first, between two frames; then
 // messages in order; each write hands lws whole frames, and the next waits
 // until lws has passed every byte of the last one to the socket.
 //
@@ -51,6 +52,11 @@ class SendQueue {
   // lets a client answer only the most recent ping).
   void AppendPong(const unsigned char* payload, size_t length);
 
+  // JavaScript asked for a ping (at most 125 bytes, checked there): it too
+  // goes out before any message not yet started, so it measures the
+  // connection rather than the queue.
+  void AppendPing(const unsigned char* payload, size_t length);
+
   // Writes what the socket takes. `writable` says lws called back as
   // writable, which is also how it tells that a deflated message is done.
   Progress Write(lws* wsi, bool writable);
@@ -67,7 +73,9 @@ class SendQueue {
 
   // Nothing left to send, and lws holds nothing of ours: a close frame may
   // follow.
-  bool empty() const { return buffered() == 0 && frames_.empty() && deflated_.empty() && pongs_.empty(); }
+  bool empty() const {
+    return buffered() == 0 && frames_.empty() && deflated_.empty() && pongs_.empty() && pings_.empty();
+  }
 
  private:
   struct Message {
@@ -78,7 +86,7 @@ class SendQueue {
 
   void Push(Message message);
   void DropDeflated();
-  Progress WritePongs(lws* wsi);
+  Progress WriteControls(lws* wsi);
   Progress WriteFrames(lws* wsi);
   Progress WriteDeflated(lws* wsi, bool writable);
 
@@ -88,6 +96,7 @@ class SendQueue {
   size_t deflated_bytes_ = 0;
   bool deflate_in_flight_ = false;  // lws still deflates from deflated_.front()
   std::vector<std::string> pongs_;  // payloads, oldest first
+  std::vector<std::string> pings_;  // payloads, oldest first
   size_t in_lws_ = 0;  // payload of our last write that lws kept to send later
 };
 

@@ -28,6 +28,9 @@ export function tooLargeToDeflate(method: string, bytes: number): RangeError {
   );
 }
 
+/** The most payload a control frame (ping, pong, close) carries: RFC 6455 5.5. */
+const MAX_CONTROL_PAYLOAD_BYTES = 125;
+
 /** What the server's handshake response settled. */
 export interface Negotiated {
   protocol: string;
@@ -104,6 +107,24 @@ export class Courier {
     this.#assertOpen('send_binary');
     if (this.#deflate) this.#assertDeflatable('send_binary', view.byteLength);
     this.#native.sendBinary(view);
+  }
+
+  /**
+   * Sends a ping (beyond Perl, as ws's ping()): a string (as UTF-8) or bytes,
+   * at most 125 bytes, the most a control frame carries (RFC 6455 5.5). It
+   * goes out ahead of queued messages; the server's pong counts as traffic
+   * for ping_timeout.
+   */
+  ping(payload: string | ArrayBufferView | ArrayBuffer = ''): void {
+    let bytes: Uint8Array;
+    if (typeof payload === 'string') bytes = Buffer.from(payload, 'utf8');
+    else if (ArrayBuffer.isView(payload)) bytes = new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength);
+    else if (payload instanceof ArrayBuffer) bytes = new Uint8Array(payload);
+    else throw invalidType('a string, Buffer, TypedArray, DataView or ArrayBuffer', 'ping() payload', payload);
+    if (bytes.byteLength > MAX_CONTROL_PAYLOAD_BYTES)
+      throw new RangeError(`Expected at most ${MAX_CONTROL_PAYLOAD_BYTES} bytes for ping() payload but received ${bytes.byteLength} bytes`);
+    this.#assertOpen('ping');
+    this.#native.ping(bytes);
   }
 
   /** Bytes queued by send_* and not yet written to the socket (beyond Perl). */

@@ -90,6 +90,8 @@ export interface NativeConnection {
   /** Queues a text message; false once the connection is closing. */
   sendText(text: string): boolean;
   sendBinary(bytes: Uint8Array): boolean;
+  /** Queues a ping (payload at most 125 bytes) ahead of queued messages; false once the connection is closing. */
+  ping(payload: Uint8Array): boolean;
   /** Starts the closing handshake after the queue drains; 1005 sends no status. */
   close(code: number, reason: string): boolean;
   /** Stops or resumes reading from the socket. */

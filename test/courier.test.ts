@@ -667,3 +667,61 @@ describe('buffered_amount', () => {
     expect(courier.buffered_amount).toBeGreaterThan(0);
   });
 });
+
+describe('ping()', () => {
+  /** A server that records, in order, each ping's payload and each message's length. */
+  async function recordingServer(perMessageDeflate: boolean) {
+    const seen: string[] = [];
+    const server = await wsServer(
+      (socket) => {
+        socket.on('ping', (payload: Buffer) => seen.push(`ping ${payload.toString('hex')}`));
+        socket.on('message', (data: Buffer) => seen.push(`message of ${data.length} bytes`));
+      },
+      { perMessageDeflate },
+    );
+    return { server, seen };
+  }
+
+  test.each([false, true])(
+    'the payload (a string as UTF-8, bytes as given, or none) reaches the server, ahead of messages queued before it (permessage-deflate: %s)',
+    async (perMessageDeflate) => {
+      const { server, seen } = await recordingServer(perMessageDeflate);
+      const { ready, done } = open(server.url);
+      const courier = await ready;
+      expect(courier.extensions.includes('permessage-deflate')).toBe(perMessageDeflate);
+
+      // Queued together, before the binding writes anything: the pings go first.
+      courier.send_binary(Buffer.alloc(4 * MiB, 7));
+      courier.ping('héllo');
+      courier.ping(Uint8Array.of(0, 0xff));
+      courier.ping();
+      courier.ping('x'.repeat(125));
+      void courier.close(1000);
+
+      expect(await done).toEqual([1000, '']);
+      expect(seen).toEqual([
+        `ping ${Buffer.from('héllo').toString('hex')}`,
+        'ping 00ff',
+        'ping ',
+        `ping ${Buffer.from('x'.repeat(125)).toString('hex')}`,
+        `message of ${4 * MiB} bytes`,
+      ]);
+    },
+  );
+
+  test('a payload over 125 bytes is a RangeError, a payload of another type a TypeError; after close() an ERR_LWS_CLOSED error', async () => {
+    const { server, seen } = await recordingServer(false);
+    const { ready, done } = open(server.url);
+    const courier = await ready;
+
+    expect(() => courier.ping('x'.repeat(126))).toThrow(new RangeError('Expected at most 125 bytes for ping() payload but received 126 bytes'));
+    // 63 two-byte characters: 126 bytes in 63 UTF-16 units.
+    expect(() => courier.ping('é'.repeat(63))).toThrow(RangeError);
+    expect(() => courier.ping(42 as unknown as string)).toThrow(new TypeError('Expected a string, Buffer, TypedArray, DataView or ArrayBuffer for ping() payload but received 42'));
+    void courier.close(1000);
+    expect(() => courier.ping('late')).toThrow(expect.objectContaining({ code: 'ERR_LWS_CLOSED', message: 'ping() called after the connection started closing' }));
+
+    expect(await done).toEqual([1000, '']);
+    expect(seen).toEqual([]);
+  });
+});

@@ -7,18 +7,23 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import https from 'node:https';
 import net, { type AddressInfo } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
+import type { TLSSocket } from 'node:tls';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { makeCertificate } from './helpers/certificates';
-import { onCleanup, runCleanups } from './helpers/per_test';
+import { onCleanup, rawServer, runCleanups } from './helpers/per_test';
+import { makePki, type Pki } from './helpers/pki';
 import { echo } from './helpers/servers';
 import { freePort, seededBytes } from './helpers/tools';
 import { startUpgradeServer, type UpgradeServer, type UpgradeServerOptions } from './helpers/upgrade_server';
 
 const BIN = path.resolve(__dirname, '..', 'bin', 'lwscat.js');
+const TERMINAL_STDIN = path.join(__dirname, 'helpers', 'terminal_stdin.py');
 
 // ---------------------------------------------------------------------------
 // Cleanup: servers and children a test starts are ended after it, pass or fail.
@@ -29,6 +34,13 @@ async function server(options: UpgradeServerOptions = {}): Promise<UpgradeServer
   const started = await startUpgradeServer(options);
   onCleanup(() => started.close());
   return started;
+}
+
+/** A promise with its resolve function. */
+function signalled<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((settle) => (resolve = settle));
+  return { promise, resolve };
 }
 
 // ---------------------------------------------------------------------------
@@ -53,8 +65,15 @@ interface Lwscat {
   exited: Promise<Exit>;
 }
 
-function lwscat(args: string[]): Lwscat {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: 'pipe' });
+/**
+ * Starts lwscat with `args`. With `terminal`, its stdin is a pseudo-terminal
+ * (test/helpers/terminal_stdin.py) into which what is written to
+ * child.stdin is typed; its stdout and stderr are pipes either way.
+ */
+function lwscat(args: string[], { terminal = false } = {}): Lwscat {
+  const child = terminal
+    ? spawn('/usr/bin/python3', [TERMINAL_STDIN, process.execPath, BIN, ...args], { stdio: 'pipe' })
+    : spawn(process.execPath, [BIN, ...args], { stdio: 'pipe' });
   onCleanup(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
@@ -277,6 +296,274 @@ describe('handshake options', () => {
   });
 });
 
+describe('--ca, --cert and --key: PEM files', () => {
+  let pki: Pki;
+  let dir: string;
+  /** The path of a file written for these tests. */
+  const file = (name: string) => path.join(dir, name);
+
+  beforeAll(() => {
+    pki = makePki();
+    dir = mkdtempSync(path.join(os.tmpdir(), 'lwscat-pem-'));
+    const client = pki.clientCert('lwscat client');
+    writeFileSync(file('ca.pem'), pki.ca.cert);
+    writeFileSync(file('client.pem'), client.cert);
+    writeFileSync(file('client-key.pem'), client.key);
+    writeFileSync(file('other-key.pem'), pki.clientCert('someone else').key);
+    writeFileSync(file('not-pem.txt'), 'not a certificate\n');
+  });
+
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  /**
+   * A wss server on 127.0.0.1 with a certificate the test CA issued for that
+   * address; it greets each client with the name on its client certificate.
+   */
+  async function tlsServer(options: https.ServerOptions = {}): Promise<string> {
+    const started = https.createServer({ ...pki.leaf('127.0.0.1', { altNames: ['127.0.0.1'] }), ...options });
+    new WebSocketServer({ server: started }).on('connection', (socket, request) => {
+      const peer = (request.socket as TLSSocket).getPeerCertificate();
+      socket.send(peer.subject ? `client ${peer.subject.CN}` : 'no client certificate');
+      echo(socket);
+    });
+    started.listen(0, '127.0.0.1');
+    await once(started, 'listening');
+    onCleanup(
+      () =>
+        new Promise((resolve) => {
+          started.closeAllConnections();
+          started.close(resolve);
+        }),
+    );
+    return `wss://127.0.0.1:${(started.address() as AddressInfo).port}/`;
+  }
+
+  test('--ca trusts the CA certificates in the file: a server certificate they issued is accepted, and without --ca refused', async () => {
+    const url = await tlsServer();
+
+    const untrusted = lwscat([url]);
+    untrusted.child.stdin.end('hello\n');
+    expect(await untrusted.exited).toEqual({ code: 3, signal: null });
+    expect(untrusted.stderr()).toMatch(/failed \(tls\).*unable to get local issuer certificate/);
+
+    const trusted = lwscat(['--ca', file('ca.pem'), url]);
+    trusted.child.stdin.end('hello\n');
+    expect(await trusted.exited).toEqual({ code: 0, signal: null });
+    expect(trusted.stdout().toString()).toBe('no client certificate\nhello\n');
+  });
+
+  test('--cert and --key present a client certificate to a server that requires one; without them it refuses the connection', async () => {
+    const url = await tlsServer({ requestCert: true, rejectUnauthorized: true, ca: pki.clientCa.cert });
+
+    const anonymous = lwscat(['--ca', file('ca.pem'), url]);
+    anonymous.child.stdin.end('hello\n');
+    expect(await anonymous.exited).toEqual({ code: 3, signal: null });
+    expect(anonymous.stdout().length).toBe(0);
+
+    const identified = lwscat(['--ca', file('ca.pem'), '--cert', file('client.pem'), '--key', file('client-key.pem'), url]);
+    identified.child.stdin.end('hello\n');
+    expect(await identified.exited).toEqual({ code: 0, signal: null });
+    expect(identified.stdout().toString()).toBe('client lwscat client\nhello\n');
+  });
+
+  // wss://127.0.0.1:9 is never reached: each of these fails before connecting.
+  test.each([
+    { flags: '--ca missing.pem', args: () => ['--ca', file('missing.pem')], says: () => `lwscat: cannot read the --ca file "${file('missing.pem')}": ENOENT` },
+    { flags: '--ca <a directory>', args: () => ['--ca', dir], says: () => `lwscat: cannot read the --ca file "${dir}": EISDIR` },
+    { flags: '--ca not-pem.txt', args: () => ['--ca', file('not-pem.txt')], says: () => `lwscat: --ca ${file('not-pem.txt')}: Expected PEM certificates` },
+    { flags: '--cert without --key', args: () => ['--cert', file('client.pem')], says: () => 'lwscat: --cert and --key go together (a client certificate needs its key) but received only --cert' },
+    { flags: '--key without --cert', args: () => ['--key', file('client-key.pem')], says: () => 'lwscat: --cert and --key go together (a client certificate needs its key) but received only --key' },
+    {
+      flags: '--key with the key of another certificate',
+      args: () => ['--cert', file('client.pem'), '--key', file('other-key.pem')],
+      says: () => `lwscat: --key ${file('other-key.pem')}: Expected the private key of tls_cert for tls_key`,
+    },
+    {
+      flags: '--cert naming a key file',
+      args: () => ['--cert', file('client-key.pem'), '--key', file('client-key.pem')],
+      says: () => `lwscat: --cert ${file('client-key.pem')}: Expected PEM certificate (a string or Buffer); certificate 0 does not parse`,
+    },
+  ])('usage error, $flags: exit 2', async ({ args, says }) => {
+    const cat = lwscat([...args(), 'wss://127.0.0.1:9/']);
+
+    expect(await cat.exited).toEqual({ code: 2, signal: null });
+    expect(cat.stderr().startsWith(says())).toBe(true);
+    expect(cat.stderr()).toMatch(/lwscat --help/);
+    // A private key's contents are never echoed.
+    expect(cat.stderr()).not.toMatch(/PRIVATE KEY/);
+  });
+});
+
+describe('--follow-redirects', () => {
+  test('a 302 fails the connection (exit 3) unless --follow-redirects allows a hop: then the target is reached', async () => {
+    const target = await server({ echo: true });
+    const redirector = await rawServer({ respond: () => `HTTP/1.1 302 Found\r\nLocation: ${target.url}/moved\r\nContent-Length: 0\r\n\r\n` });
+    const url = `ws://127.0.0.1:${redirector.port}/`;
+
+    const stays = lwscat([url]);
+    stays.child.stdin.end('hello\n');
+    expect(await stays.exited).toEqual({ code: 3, signal: null });
+    expect(stays.stderr()).toMatch(/302/);
+    expect(target.accepted).toHaveLength(0);
+
+    const follows = lwscat(['--follow-redirects', '1', url]);
+    const accepted = await target.nextAccepted();
+    follows.child.stdin.end('hello\n');
+    expect(await follows.exited).toEqual({ code: 0, signal: null });
+    expect(follows.stdout().toString()).toBe('hello\n');
+    expect(accepted.req.url).toBe('/moved');
+  });
+});
+
+describe('a bare host:port', () => {
+  test('means ws://host:port, with the path and query that follow', async () => {
+    const peer = await server({ echo: true });
+    const cat = lwscat(['-v', `127.0.0.1:${peer.port}/chat?room=1`]);
+    const accepted = await peer.nextAccepted();
+    cat.child.stdin.end('hello\n');
+
+    expect(await cat.exited).toEqual({ code: 0, signal: null });
+    expect(accepted.req.url).toBe('/chat?room=1');
+    expect(cat.stdout().toString()).toBe('hello\n');
+    expect(cat.stderr()).toMatch(new RegExp(`^lwscat: connecting to ws://127\\.0\\.0\\.1:${peer.port}/chat\\?room=1$`, 'm'));
+  });
+
+  test('an IPv6 address in brackets too', async () => {
+    const v6 = new WebSocketServer({ port: 0, host: '::1' });
+    await once(v6, 'listening');
+    onCleanup(() => new Promise((resolve) => v6.close(resolve)));
+    const requestPath = signalled<string | undefined>();
+    v6.on('connection', (socket: WebSocket, request: IncomingMessage) => {
+      requestPath.resolve(request.url);
+      echo(socket);
+    });
+    const cat = lwscat([`[::1]:${(v6.address() as AddressInfo).port}/v6`]);
+    cat.child.stdin.end('over ipv6\n');
+
+    expect(await cat.exited).toEqual({ code: 0, signal: null });
+    expect(cat.stdout().toString()).toBe('over ipv6\n');
+    expect(await requestPath.promise).toBe('/v6');
+  });
+});
+
+describe('interactive mode', () => {
+  /** An echo server whose accepted connection records the pings it gets. */
+  async function pingedServer() {
+    const peer = await server({ echo: true });
+    const pings: string[] = [];
+    peer.wss.on('connection', (socket: WebSocket) => socket.on('ping', (payload: Buffer) => pings.push(payload.toString())));
+    return { peer, pings };
+  }
+
+  test('-i: "connected" on stderr after the handshake; /ping sends a ping; //text sends "/text"; /close closes with a code and reason, and reads no further', async () => {
+    const { peer, pings } = await pingedServer();
+    const cat = lwscat(['-i', peer.url]);
+    const accepted = await peer.nextAccepted();
+    await cat.untilStderr(/connected/);
+    expect(cat.stderr()).toBe(`lwscat: connected to ${peer.url}; /help lists the commands\n`);
+
+    cat.child.stdin.write('/ping are you there?\n');
+    await once(accepted.socket, 'ping');
+    cat.child.stdin.write('//etc/motd\nplain\n');
+    await cat.untilStdout((out) => out.toString() === '/etc/motd\nplain\n');
+    cat.child.stdin.write('/close 4000 done for  today\nnot sent\n');
+
+    expect(await cat.exited).toEqual({ code: 1, signal: null });
+    expect(pings).toEqual(['are you there?']);
+    expect(accepted.messages).toEqual(['/etc/motd', 'plain']);
+    const closed = await accepted.closed;
+    expect({ code: closed.code, reason: closed.reason.toString() }).toEqual({ code: 4000, reason: 'done for  today' });
+    expect(cat.stderr()).toMatch(/closed with 4000: done for {2}today/);
+  });
+
+  test('/close alone closes with 1000: exit 0', async () => {
+    const { peer } = await pingedServer();
+    const cat = lwscat(['-i', peer.url]);
+    const accepted = await peer.nextAccepted();
+    cat.child.stdin.write('/close\n');
+
+    expect(await cat.exited).toEqual({ code: 0, signal: null });
+    expect((await accepted.closed).code).toBe(1000);
+  });
+
+  test('a mistyped command is reported, even with -q, sends nothing, and the session goes on; /help lists the commands', async () => {
+    const { peer, pings } = await pingedServer();
+    const cat = lwscat(['-i', '-q', peer.url]);
+    const accepted = await peer.nextAccepted();
+
+    cat.child.stdin.write(['/bogus', '/close 99', '/close 1005 with a reason', '/close soon', `/ping ${'x'.repeat(126)}`, '/help', 'still here', ''].join('\n'));
+    await cat.untilStdout((out) => out.toString() === 'still here\n');
+    cat.child.stdin.end();
+
+    expect(await cat.exited).toEqual({ code: 0, signal: null });
+    expect(cat.stderr().split('\n')).toEqual([
+      'lwscat: unknown command "/bogus" (/help lists the commands; a line starting with "//" sends a message starting with "/")',
+      'lwscat: /close 99: Expected 1000-1003, 1005, 1007-1011 or 3000-4999 for close() code but received 99',
+      "lwscat: /close 1005: Expected no reason when the close has no status (1005) for close() reason but received 'with a reason'",
+      'lwscat: expected a close code (a whole number) for /close but received "soon"',
+      'lwscat: /ping: Expected at most 125 bytes for ping() payload but received 126 bytes',
+      expect.stringMatching(/^ {2}\/ping \[text\]/),
+      expect.stringMatching(/^ {2}\/close \[code \[reason\]\]/),
+      expect.stringMatching(/^ {2}\/help/),
+      expect.stringMatching(/^ {2}\/\/text/),
+      expect.stringMatching(/^ +is sent without/),
+      '',
+    ]);
+    expect(accepted.messages).toEqual(['still here']);
+    expect(pings).toEqual([]);
+    expect((await accepted.closed).code).toBe(1000);
+  });
+
+  test('without -i and with stdin not a terminal, "/" lines are messages like any other and nothing is said on connecting', async () => {
+    const { peer, pings } = await pingedServer();
+    const cat = lwscat([peer.url]);
+    const accepted = await peer.nextAccepted();
+    cat.child.stdin.end('/ping x\n//y\n/close 4000\n');
+
+    expect(await cat.exited).toEqual({ code: 0, signal: null });
+    expect(accepted.messages).toEqual(['/ping x', '//y', '/close 4000']);
+    expect(pings).toEqual([]);
+    expect(cat.stderr()).toBe('');
+  });
+
+  test('a terminal on stdin turns interactive mode on: "connected", then commands; Ctrl-D at the end closes with 1000', async () => {
+    const { peer, pings } = await pingedServer();
+    const cat = lwscat([peer.url], { terminal: true });
+    const accepted = await peer.nextAccepted();
+    await cat.untilStderr(/connected/);
+    expect(cat.stderr()).toBe(`lwscat: connected to ${peer.url}; /help lists the commands\n`);
+
+    cat.child.stdin.write('/ping typed\n');
+    await once(accepted.socket, 'ping');
+    cat.child.stdin.write('//typed\n');
+    await cat.untilStdout((out) => out.toString() === '/typed\n');
+    // The helper types Ctrl-D when its stdin ends.
+    cat.child.stdin.end();
+
+    expect(await cat.exited).toEqual({ code: 0, signal: null });
+    expect(pings).toEqual(['typed']);
+    expect(accepted.messages).toEqual(['/typed']);
+    expect((await accepted.closed).code).toBe(1000);
+  });
+
+  test('--binary reads no lines, so a terminal does not make it interactive, and -i with --binary is a usage error', async () => {
+    const peer = await server({ echo: true });
+    const cat = lwscat(['--binary', '--no-compression', peer.url], { terminal: true });
+    const accepted = await peer.nextAccepted();
+    cat.child.stdin.write('/close 4000\n');
+    await cat.untilStdout((out) => out.toString() === '/close 4000\n');
+    cat.child.stdin.end();
+
+    expect(await cat.exited).toEqual({ code: 0, signal: null });
+    expect(accepted.messages).toEqual([Buffer.from('/close 4000\n')]);
+    expect(cat.stderr()).toBe('');
+
+    const both = lwscat(['-i', '--binary', peer.url]);
+    expect(await both.exited).toEqual({ code: 2, signal: null });
+    expect(both.stderr()).toMatch(/^lwscat: --interactive and --binary cannot be used together/);
+  });
+});
+
 describe('endings and exit statuses', () => {
   test('the end of stdin closes with 1000: exit 0', async () => {
     const peer = await server();
@@ -359,9 +646,14 @@ describe('endings and exit statuses', () => {
     { args: ['-H', 'NoColon', url], says: /Name: value/ },
     { args: ['-H', 'Host: example.com', url], says: /Host/ },
     { args: ['-H'], says: /argument missing/ },
-    { args: ['-s', 'two words', url], says: /subprotocol/ },
+    { args: ['-s', 'two words', url], says: /^lwscat: --subprotocol: .*for subprotocols\[0\] but received 'two words'/ },
     { args: ['--ping-interval', 'soon', url], says: /whole number of seconds for --ping-interval/ },
-    { args: ['--ping-timeout', '0', url], says: /ping_timeout/ },
+    { args: ['--ping-timeout', '0', url], says: /^lwscat: --ping-timeout 0: Expected an integer from 1 to 65535 for ping_timeout/ },
+    { args: ['--follow-redirects', '21', url], says: /^lwscat: --follow-redirects 21: Expected an integer from 0 to 20 for follow_redirects but received 21/ },
+    { args: ['--follow-redirects', 'all', url], says: /^lwscat: expected a whole number for --follow-redirects but received "all"/ },
+    { args: ['127.0.0.1:99999'], says: /^lwscat: expected host:port with a port from 1 to 65535 for the URL but received "127\.0\.0\.1:99999"/ },
+    { args: ['127.0.0.1:0/chat'], says: /port from 1 to 65535.*"127\.0\.0\.1:0\/chat"/ },
+    { args: ['localhost:http'], says: /port from 1 to 65535.*"localhost:http"/ },
     { args: ['-q', '-v', url], says: /--quiet and --verbose/ },
   ])('usage error $args: exit 2', async ({ args, says }) => {
     const cat = lwscat(args);
@@ -377,6 +669,8 @@ describe('endings and exit statuses', () => {
     expect(await help.exited).toEqual({ code: 0, signal: null });
     expect(help.stdout().toString()).toMatch(/^Usage: lwscat \[options\] <url>/);
     expect(help.stdout().toString()).toMatch(/--no-compression/);
+    for (const documented of ['--ca <file>', '--cert <file>', '--key <file>', '--follow-redirects <n>', '-i, --interactive', '/ping [text]', '/close [code [reason]]', '//text'])
+      expect(help.stdout().toString()).toContain(documented);
 
     const { version } = JSON.parse(readFileSync(path.resolve(__dirname, '..', 'package.json'), 'utf8')) as { version: string };
     const versionRun = lwscat(['--version']);

@@ -1,10 +1,12 @@
 /**
  * lwscat's command line, parsed with node:util's parseArgs into what the run
  * loop (lib/cli/lwscat.ts) needs. Only the command line's own syntax is
- * checked here; the values themselves (URL, header names, subprotocol
- * tokens, ping ranges) are left to connect(), whose synchronous TypeError or
- * RangeError lwscat reports as a usage error, so there is one set of rules.
+ * checked here, and the files it names are read; the values themselves (URL,
+ * header names, subprotocol tokens, ping ranges, certificates) are left to
+ * connect(), whose synchronous TypeError or RangeError lwscat reports as a
+ * usage error naming the flag, so there is one set of rules.
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { ConnectOptions } from '../options';
 import {
@@ -13,13 +15,20 @@ import {
   LCCSCF_ALLOW_SELFSIGNED,
   LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK,
 } from '../constants';
+import { COMMANDS_HELP } from './commands';
 
 export const USAGE = `Usage: lwscat [options] <url>
 
-Connects to a WebSocket server (ws:// or wss://). Each line read from stdin
+Connects to a WebSocket server: <url> is ws://, wss:// or ws+unix:, and a
+bare host:port[/path] means ws://host:port[/path]. Each line read from stdin
 is sent as a text message; each message received is written to stdout, text
 followed by a newline and binary as raw bytes. At the end of stdin the
 connection is closed with 1000, once everything read has been sent.
+
+Interactive mode (stdin is a terminal and not --binary, or -i) says
+"connected" on stderr once the handshake is done, and reads lines starting
+with "/" as commands; other lines are messages as ever:
+${COMMANDS_HELP}
 
 Options:
   -H, --header "Name: value"  add a header to the handshake request (repeatable)
@@ -29,6 +38,13 @@ Options:
       --no-compression        do not offer permessage-deflate
       --no-close              at the end of stdin keep the connection open
                               until the server closes it
+  -i, --interactive           interactive mode even when stdin is not a terminal
+      --ca <file>             trust the CA certificates in this PEM file instead
+                              of the system's and Node's
+      --cert <file>           present the client certificate in this PEM file
+      --key <file>            the client certificate's unencrypted private key (PEM)
+      --follow-redirects <n>  follow up to n redirects (0-20; default 0: a
+                              redirect fails the connection)
       --insecure              accept any server certificate: the three below,
                               plus one from an untrusted issuer
       --allow-self-signed     accept a self-signed certificate
@@ -46,7 +62,8 @@ Options:
 Exit status:
     0  the connection closed with 1000 or 1005 (no status)
     1  the connection closed with another code (printed with its reason)
-    2  usage error: bad flags, no URL, or a value connect() refuses
+    2  usage error: bad flags, no URL, a file that cannot be read, or a
+       value connect() refuses
     3  the connection failed or dropped without a closing handshake
   130  interrupted: a second Ctrl-C, or one before the handshake completes
        (the first Ctrl-C on an open connection closes it with 1000)
@@ -64,11 +81,19 @@ export interface CliOptions {
   url: string;
   /** Send stdin as binary chunks rather than text lines. */
   binary: boolean;
+  /** -i: true; otherwise undefined, and interactive mode is on when stdin is a terminal. */
+  interactive: true | undefined;
   /** Close with 1000 at the end of stdin (the default; --no-close turns it off). */
   closeOnEof: boolean;
   quiet: boolean;
   verbose: boolean;
   connect: CliConnectOptions;
+  /**
+   * The flag that set each connect() option, with the text given where the
+   * option's value is not that text (a file's contents, a number):
+   * connect()'s errors name the option, lwscat's name the flag.
+   */
+  setBy: Partial<Record<keyof CliConnectOptions, string>>;
 }
 
 export type Command = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; options: CliOptions };
@@ -79,6 +104,11 @@ const OPTIONS = {
   header: { type: 'string', short: 'H', multiple: true },
   subprotocol: { type: 'string', short: 's', multiple: true },
   binary: { type: 'boolean', short: 'b' },
+  interactive: { type: 'boolean', short: 'i' },
+  ca: { type: 'string' },
+  cert: { type: 'string' },
+  key: { type: 'string' },
+  'follow-redirects': { type: 'string' },
   'no-compression': { type: 'boolean' },
   'no-close': { type: 'boolean' },
   insecure: { type: 'boolean' },
@@ -102,25 +132,47 @@ export function parseCliArgs(argv: readonly string[]): Command {
   if (positionals.length === 0) throw new UsageError('missing the URL to connect to');
   if (positionals.length > 1) throw new UsageError(`expected one URL but received ${positionals.length} arguments: ${positionals.join(' ')}`);
   if (values.quiet && values.verbose) throw new UsageError('--quiet and --verbose cannot be used together');
+  if (values.interactive && values.binary) throw new UsageError('--interactive and --binary cannot be used together: commands are lines of text');
+  if ((values.cert === undefined) !== (values.key === undefined))
+    throw new UsageError(`--cert and --key go together (a client certificate needs its key) but received only ${values.cert === undefined ? '--key' : '--cert'}`);
 
   const connect: CliConnectOptions = {};
-  if (values.header) connect.headers = values.header.flatMap(splitHeader);
-  if (values.subprotocol) connect.subprotocols = values.subprotocol;
+  const setBy: CliOptions['setBy'] = {};
+  if (values.header) {
+    connect.headers = values.header.flatMap(splitHeader);
+    setBy.headers = '--header';
+  }
+  if (values.subprotocol) {
+    connect.subprotocols = values.subprotocol;
+    setBy.subprotocols = '--subprotocol';
+  }
   if (values['no-compression']) connect.compression = [];
   const tls = tlsFlags(values);
   if (tls) connect.tls = tls;
-  if (values['ping-interval'] !== undefined) connect.ping_interval = seconds('--ping-interval', values['ping-interval']);
-  if (values['ping-timeout'] !== undefined) connect.ping_timeout = seconds('--ping-timeout', values['ping-timeout']);
+  for (const [flag, option] of [['ca', 'tls_ca'], ['cert', 'tls_cert'], ['key', 'tls_key']] as const) {
+    const file = values[flag];
+    if (file === undefined) continue;
+    connect[option] = readFlagFile(`--${flag}`, file);
+    setBy[option] = `--${flag} ${file}`;
+  }
+  for (const [flag, option] of [['ping-interval', 'ping_interval'], ['ping-timeout', 'ping_timeout'], ['follow-redirects', 'follow_redirects']] as const) {
+    const text = values[flag];
+    if (text === undefined) continue;
+    connect[option] = wholeNumber(`--${flag}`, text);
+    setBy[option] = `--${flag} ${text}`;
+  }
 
   return {
     kind: 'run',
     options: {
-      url: positionals[0] as string,
+      url: urlFromArgument(positionals[0] as string),
       binary: values.binary ?? false,
+      interactive: values.interactive || undefined,
       closeOnEof: !values['no-close'],
       quiet: values.quiet ?? false,
       verbose: values.verbose ?? false,
       connect,
+      setBy,
     },
   };
 }
@@ -147,12 +199,42 @@ function splitHeader(header: string): [string, string] {
 }
 
 /**
- * Whole seconds for --ping-interval and --ping-timeout. Only the syntax is
- * checked: connect() checks the range (1–65535) and says so.
+ * The number of --ping-interval, --ping-timeout (seconds) and
+ * --follow-redirects. Only the syntax is checked: connect() checks the
+ * range (1–65535 seconds, 0–20 redirects) and says so.
  */
-function seconds(flag: string, text: string): number {
-  if (!/^[0-9]+$/.test(text)) throw new UsageError(`expected a whole number of seconds for ${flag} but received ${JSON.stringify(text)}`);
+function wholeNumber(flag: string, text: string): number {
+  const unit = flag === '--follow-redirects' ? '' : ' of seconds';
+  if (!/^[0-9]+$/.test(text)) throw new UsageError(`expected a whole number${unit} for ${flag} but received ${JSON.stringify(text)}`);
   return Number(text);
+}
+
+/** The contents of the file a flag names; what is in it is connect()'s to check. */
+function readFlagFile(flag: string, file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (error) {
+    throw new UsageError(`cannot read the ${flag} file ${JSON.stringify(file)}: ${(error as Error).message}`);
+  }
+}
+
+// A host (a name or an IPv4 address, or an IPv6 address in brackets), a
+// colon, and what should be a port, then perhaps a path and query.
+const BARE_HOST_PORT = /^(\[[^\]]*\]|[^\s/?#:@[\]]+):([^/?#]*)(.*)$/s;
+
+/**
+ * The URL to connect to. A bare host:port (what curl and wscat accept
+ * without a scheme) is taken as ws://host:port; anything with a scheme is
+ * passed on as it is, for connect() to check.
+ */
+function urlFromArgument(argument: string): string {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(argument) || /^ws\+unix:/i.test(argument)) return argument;
+  const bare = BARE_HOST_PORT.exec(argument);
+  if (!bare) return argument;
+  const port = bare[2] as string;
+  if (!/^[0-9]{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535)
+    throw new UsageError(`expected host:port with a port from 1 to 65535 for the URL but received ${JSON.stringify(argument)}`);
+  return `ws://${argument}`;
 }
 
 function tlsFlags(values: {

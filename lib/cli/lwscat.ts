@@ -2,7 +2,8 @@
  * lwscat: a wscat/websocat-like command line client on this package.
  * stdin → messages (a text message per line, or with --binary a binary
  * message per chunk read), messages → stdout, end of stdin → close 1000,
- * and an exit status that says how the connection ended.
+ * and an exit status that says how the connection ended. In interactive
+ * mode lines starting with '/' are commands (lib/cli/commands.ts).
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -11,6 +12,7 @@ import type { Courier, PauseHandle } from '../courier';
 import { ConnectionFailed, General, WebSocketClose } from '../errors';
 import { LWS_VERSION, set_log_level } from '../constants';
 import { parseCliArgs, UsageError, USAGE, type CliOptions, type Command } from './args';
+import { COMMANDS_HELP, parseLine } from './commands';
 
 const EXIT = {
   /** Closed with 1000 or 1005. */
@@ -24,10 +26,10 @@ const EXIT = {
   INTERRUPTED: 130,
 } as const;
 
-// Input backpressure: the Courier has no event for its send queue draining,
-// so past HIGH bytes queued stdin is paused and the queue is checked every
-// POLL_MS until it is down to LOW. Without this, `lwscat url < big-file`
-// would copy the whole file into the native send queue.
+// Input backpressure: past HIGH bytes queued stdin is paused until
+// courier.drained() says the queue is down to LOW. Without this,
+// `lwscat url < big-file` would copy the whole file into the native send
+// queue.
 const SEND_QUEUE_HIGH = 1024 * 1024;
 const SEND_QUEUE_LOW = 256 * 1024;
 
@@ -76,6 +78,8 @@ function usageError(message: string): number {
 /** One connection: stdin to the server, the server to stdout. */
 class Session {
   readonly #options: CliOptions;
+  /** Lines starting with '/' are commands, and "connected" is said on stderr. */
+  readonly #interactive: boolean;
   #courier: Courier | undefined;
   /** close() was called, by end of input or Ctrl-C: nothing more is sent. */
   #closing = false;
@@ -95,6 +99,8 @@ class Session {
 
   constructor(options: CliOptions) {
     this.#options = options;
+    // A terminal on stdin means a person typing; --binary reads no lines.
+    this.#interactive = options.interactive ?? (process.stdin.isTTY === true && !options.binary);
   }
 
   async run(): Promise<number> {
@@ -109,7 +115,7 @@ class Session {
     } catch (error) {
       // connect() checks every option before touching the network, and says
       // what is wrong with a TypeError or RangeError: a usage error here.
-      if (error instanceof TypeError || error instanceof RangeError) return usageError(error.message);
+      if (error instanceof TypeError || error instanceof RangeError) return usageError(this.#namingFlag(error.message));
       throw error;
     }
     const onSigint = () => this.#interrupt();
@@ -138,11 +144,25 @@ class Session {
     }
   }
 
+  /**
+   * connect()'s message names the option ("… for tls_ca …"); the user set it
+   * with a flag, so the flag (and the file or number given) leads.
+   */
+  #namingFlag(message: string): string {
+    for (const [option, flag] of Object.entries(this.#options.setBy)) {
+      if (new RegExp(`\\bfor ${option}\\b`).test(message)) return `${flag}: ${message}`;
+    }
+    return message;
+  }
+
   #ready(courier: Courier): void {
     this.#courier = courier;
-    this.#verbose(
-      `connected to ${this.#options.url} (subprotocol: ${courier.protocol || 'none'}; extensions: ${courier.extensions || 'none'})`,
-    );
+    if (this.#interactive || this.#options.verbose) {
+      let line = `connected to ${this.#options.url}`;
+      if (this.#options.verbose) line += ` (subprotocol: ${courier.protocol || 'none'}; extensions: ${courier.extensions || 'none'})`;
+      if (this.#interactive) line += '; /help lists the commands';
+      this.#note(line);
+    }
     courier.on_text((_courier, message) => this.#output(`${message}\n`));
     courier.on_binary((_courier, message) => this.#output(message));
     // stdin is first read now: what was typed or piped before the handshake
@@ -171,13 +191,55 @@ class Session {
         this.#partialLine = '';
         start = newline + 1;
         // A CRLF line end (Windows, telnet habits) is a line end too.
-        if (!this.#send(line.endsWith('\r') ? line.slice(0, -1) : line)) return;
+        if (!this.#line(line.endsWith('\r') ? line.slice(0, -1) : line)) return;
       }
       this.#partialLine += chunk.slice(start);
     } else if (!this.#send(chunk)) {
       return;
     }
     if (courier.buffered_amount > SEND_QUEUE_HIGH) this.#waitForSendQueue(courier);
+  }
+
+  /** One line of text read: a message, or in interactive mode perhaps a command; false once input stops. */
+  #line(line: string): boolean {
+    if (!this.#interactive) return this.#send(line);
+    const parsed = parseLine(line);
+    switch (parsed.kind) {
+      case 'message':
+        return this.#send(parsed.text);
+      case 'ping':
+        this.#command(`/ping`, () => this.#courier?.ping(parsed.payload));
+        return !this.#inputStopped;
+      case 'close':
+        this.#command(`/close ${parsed.code}`, () => this.#close(parsed.code, parsed.reason));
+        return !this.#inputStopped;
+      case 'help':
+        process.stderr.write(`${COMMANDS_HELP}\n`);
+        return true;
+      case 'invalid':
+        this.#commandError(parsed.problem);
+        return true;
+    }
+  }
+
+  /**
+   * Runs a command's action. A value the Courier refuses (a close code out
+   * of range, a ping over 125 bytes) is reported and the session goes on, as
+   * a shell goes on after a mistyped command.
+   */
+  #command(what: string, action: () => void): void {
+    try {
+      action();
+    } catch (error) {
+      if (error instanceof TypeError || error instanceof RangeError) return this.#commandError(`${what}: ${error.message}`);
+      if (error instanceof Error && (error as NodeJS.ErrnoException).code === 'ERR_LWS_CLOSED') return this.#stopInput();
+      throw error;
+    }
+  }
+
+  /** A command that cannot be run: said even with --quiet, as a usage error is. */
+  #commandError(problem: string): void {
+    process.stderr.write(`lwscat: ${escapeControls(problem)}\n`);
   }
 
   /** Sends one message; false once the connection no longer takes any. */
@@ -217,7 +279,7 @@ class Session {
   #endOfInput(): void {
     if (this.#inputStopped) return;
     // An unterminated last line is still a line.
-    if (this.#partialLine) this.#send(this.#partialLine);
+    if (this.#partialLine) this.#line(this.#partialLine);
     this.#partialLine = '';
     this.#stopInput();
     if (!this.#options.closeOnEof) {
@@ -225,7 +287,7 @@ class Session {
       return;
     }
     this.#verbose('end of input; closing with 1000');
-    this.#close();
+    this.#close(1000);
   }
 
   #stopInput(): void {
@@ -234,12 +296,15 @@ class Session {
     if (this.#courier) process.stdin.pause();
   }
 
-  /** Closes with 1000; close() sends everything queued first. */
-  #close(): void {
+  /**
+   * Closes with `code` and `reason`; close() sends everything queued first,
+   * and throws, before anything changes, for a code or reason it refuses.
+   */
+  #close(code: number, reason = ''): void {
     if (this.#closing || this.#over || !this.#courier) return;
+    this.#courier.close(code, reason);
     this.#closing = true;
     this.#stopInput();
-    this.#courier.close(1000);
   }
 
   // --- server → stdout -----------------------------------------------------
@@ -285,7 +350,7 @@ class Session {
     // ending for a cat, so it closes normally rather than as a failure.
     if ((error as NodeJS.ErrnoException).code !== 'EPIPE') this.#note(`cannot write stdout: ${error.message}`);
     this.#releaseStdout();
-    this.#close();
+    this.#close(1000);
   }
 
   // --- signals and diagnostics -------------------------------------------
@@ -295,7 +360,7 @@ class Session {
     this.#interrupts++;
     if (this.#interrupts === 1 && this.#courier && !this.#closing && !this.#over) {
       this.#note('interrupted; closing with 1000 (Ctrl-C again to quit at once)');
-      this.#close();
+      this.#close(1000);
       return;
     }
     // No flushing: the reason to press Ctrl-C twice may be a stdout that
