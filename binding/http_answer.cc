@@ -63,8 +63,9 @@ bool Fragments(lws* wsi, lws_token_indexes token, std::string& joined) {
 }
 
 // lws's names for what it parses into tokens: a header is "name:"; the
-// rest are request and status lines ("get ", "http/1.1 ") and, past
-// WSI_TOKEN_COUNT's last public token, what lws keeps of the request it sent.
+// rest are request and status lines ("get ", "http/1.1 ") and HTTP/2
+// pseudo-headers (":status"). The tokens from _WSI_TOKEN_CLIENT_SENT_PROTOCOLS
+// on hold what lws keeps of the request it sent, and are not looked at.
 bool IsResponseHeader(const unsigned char* name) {
   if (!name) return false;
   size_t length = std::strlen(reinterpret_cast<const char*>(name));

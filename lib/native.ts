@@ -7,23 +7,19 @@ import path from 'node:path';
 import nodeGypBuild = require('node-gyp-build');
 import { readVocabulary, type VocabularyCode } from './vocabulary';
 
-/** Kinds of event the addon reports, in the order lws raised them (payloads: NativeEventPayload). */
-const EVENT_KINDS = [
-  /** [subprotocol, extensions] as the server accepted them */
-  'Open',
-  /** the message, UTF-8 decoded */
-  'Text',
-  /** the message */
-  'Binary',
-  /** NativeClosed; the final event */
-  'Closed',
-  /** NativeFailed; the final event */
-  'Failed',
-  /** undefined; the socket connected and the upgrade request went out (only when asked for) */
-  'Connected',
-  /** undefined; bufferedAmount fell to the threshold given to watchDrain() */
-  'Drained',
-] as const;
+/**
+ * The names of binding/vocabulary.h's groups, as lib/ uses them; their
+ * numbers come from the addon, checked when this module loads.
+ *
+ * Event kinds, with their payloads (NativeEventPayload): Open [subprotocol,
+ * extensions] as the server accepted them; Text the message, UTF-8 decoded;
+ * Binary the message; Closed NativeClosed and Failed NativeFailed, each a
+ * connection's final event; Connected (undefined) when the socket connected
+ * and the upgrade request went out, only when asked for; Drained
+ * (undefined) when bufferedAmount fell to the threshold given to
+ * watchDrain().
+ */
+const EVENT_KINDS = ['Open', 'Text', 'Binary', 'Closed', 'Failed', 'Connected', 'Drained'] as const;
 
 /** Where a connection was when it failed; 'setup': the context or vhost could not be made. */
 const FAILURE_PHASES = ['setup', 'connect', 'tls', 'handshake', 'open', 'timeout'] as const;
