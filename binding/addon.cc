@@ -15,12 +15,16 @@
 namespace lwsnode {
 
 Addon::Addon(Napi::Env env, Napi::Object exports) {
-  // lws logs errors, warnings and notices to stderr unless told otherwise;
-  // a library should only speak up for errors and warnings.
-  // set_log_level() overrides this, process-wide. Lines go to stderr
-  // escaped (log_text.h), never with a server's bytes as they came.
+  // lws logs errors, warnings and notices to stderr unless told otherwise,
+  // and it warns of what the caller learns anyway as a rejection (a 404, a
+  // refused certificate). A library stays quiet: its global level starts
+  // at none. set_log_level() sets it, process-wide, and its lines then go
+  // to stderr escaped (log_text.h), never with a server's bytes as they
+  // came. A Logger, or NODE_DEBUG=libwebsockets (lib/debug_log.ts), hears a
+  // connection's lines without it. Once per process: a worker loading the
+  // addon later must not undo the caller's set_log_level().
   static std::once_flag quiet_logging;
-  std::call_once(quiet_logging, [] { lws_set_log_level(LLL_ERR | LLL_WARN, EmitLogLineToStderr); });
+  std::call_once(quiet_logging, [] { lws_set_log_level(0, EmitLogLineToStderr); });
   InstallLwsAllocator();
 
   uv_loop_t* loop = nullptr;
@@ -32,6 +36,7 @@ Addon::Addon(Napi::Env env, Napi::Object exports) {
                            InstanceValue("Connection", Connection::Define(env)),
                            InstanceValue("Logger", Logger::Define(env)),
                            InstanceValue("constants", Constants(env)),
+                           InstanceValue("vocabulary", Vocabulary(env)),
                            InstanceValue("setLogLevel", Napi::Function::New(env, SetLogLevel)),
                            InstanceValue("vhostCount", Napi::Function::New(env, VhostCount)),
                        });

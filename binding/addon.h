@@ -24,6 +24,8 @@ class Addon : public Napi::Addon<Addon> {
 
 // Exported constants, read from lws's headers at build time.
 Napi::Object Constants(Napi::Env env);
+// The names and numbers of vocabulary.h's enums, for lib/native.ts.
+Napi::Object Vocabulary(Napi::Env env);
 // setLogLevel(mask): lws's process-wide log level.
 Napi::Value SetLogLevel(const Napi::CallbackInfo& info);
 // vhostCount(): the environment's client vhosts, for tests.

@@ -1,9 +1,9 @@
 #include "connect_error.h"
 
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
 
 #include <sys/socket.h>
@@ -11,33 +11,6 @@
 namespace lwsnode {
 
 namespace {
-
-// lws 4.3 reports a failed certificate check as
-//   "server's cert didn't look good, tls=invalidca X509_V_ERR = 18: error:00000012:lib(0)::reason(18)"
-// where everything after the number is an OpenSSL error string built from
-// the verify code, which OpenSSL cannot name. The verify code itself can be.
-//
-// When the check fails inside SSL_connect() instead, lws says
-//   "tls: unable to get local issuer cert"
-// with OpenSSL's words for the verify code cut to 32 bytes; the code is the
-// one whose words begin so.
-std::string DescribeCertificateError(const std::string& text) {
-  constexpr const char kMarker[] = "X509_V_ERR = ";
-  constexpr const char kTlsPrefix[] = "tls: ";
-  long code = -1;
-  size_t at = text.find(kMarker);
-  if (at != std::string::npos) {
-    code = std::strtol(text.c_str() + at + sizeof kMarker - 1, nullptr, 10);
-  } else if (text.rfind(kTlsPrefix, 0) == 0 && text.size() > sizeof kTlsPrefix - 1) {
-    std::string words = text.substr(sizeof kTlsPrefix - 1);
-    // OpenSSL 3 numbers its verify results below 100.
-    for (long candidate = 1; candidate < 100 && code < 0; candidate++)
-      if (std::string(X509_verify_cert_error_string(candidate)).rfind(words, 0) == 0) code = candidate;
-  }
-  if (code < 0) return {};
-  return std::string("TLS certificate verification failed: ") + X509_verify_cert_error_string(code) +
-         " (X509_V_ERR " + std::to_string(code) + ")";
-}
 
 // ECONNREFUSED and friends: lws's "closed before established" leaves them out.
 std::string SocketError(lws* wsi) {
@@ -48,16 +21,31 @@ std::string SocketError(lws* wsi) {
   return std::strerror(error);
 }
 
-}  // namespace
-
-std::string DescribeConnectError(lws* wsi, const char* lws_text) {
-  std::string text = lws_text ? lws_text : "connection failed";
-  std::string certificate = DescribeCertificateError(text);
-  if (!certificate.empty()) return certificate;
-  // "HS: ws upgrade response not 101" leaves out what the response was.
-  if (unsigned status = lws_http_client_http_response(wsi)) return text + " (HTTP " + std::to_string(status) + ")";
+std::string WithSocketError(lws* wsi, const std::string& text) {
   std::string socket_error = SocketError(wsi);
   return socket_error.empty() ? text : text + ": " + socket_error;
+}
+
+}  // namespace
+
+ConnectError DescribeConnectError(lws* wsi, const char* lws_text, FailurePhase phase) {
+  std::string text = lws_text ? lws_text : "connection failed";
+  // lws ends some of its reasons with a newline.
+  text.erase(text.find_last_not_of(" \t\r\n") + 1);
+  // lws 4.3.5 keeps the SSL object until after this callback. Its verify
+  // callback turns each error a `tls` flag allows into X509_V_OK, so a
+  // result still set is the check that refused the server, whether
+  // SSL_connect() stopped on it or lws's look at the result afterwards did.
+  if (SSL* ssl = lws_get_ssl(wsi)) {
+    long verify_result = SSL_get_verify_result(ssl);
+    if (verify_result != X509_V_OK) return {X509_verify_cert_error_string(verify_result), FailurePhase::kTls, verify_result};
+    // The handshake never completed: a server that speaks no TLS, a
+    // handshake alert, or the connection ending during it.
+    if (!SSL_is_init_finished(ssl)) return {WithSocketError(wsi, text), FailurePhase::kTls};
+  }
+  // "HS: ws upgrade response not 101" leaves out what the response was.
+  if (unsigned status = lws_http_client_http_response(wsi)) return {text + " (HTTP " + std::to_string(status) + ")", phase};
+  return {WithSocketError(wsi, text), phase};
 }
 
 }  // namespace lwsnode

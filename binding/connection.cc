@@ -8,6 +8,7 @@
 #include "connect_error.h"
 #include "env_state.h"
 #include "handshake_check.h"
+#include "http_answer.h"
 #include "logger.h"
 #include "lws_hooks.h"
 
@@ -140,7 +141,7 @@ Connection::Connection(const Napi::CallbackInfo& info)
   vhost_key_ = GetString(vhost_options, "key");
   vhost_ = state_->context().Acquire(vhost_key_, [&] { return ReadVhostConfig(vhost_options); });
   if (!vhost_) {
-    FinishFailed(state_->context().error(), "setup");
+    FinishFailed(state_->context().error(), FailurePhase::kSetup);
     state_->loop().Kick();
     return;
   }
@@ -154,20 +155,20 @@ Connection::Connection(const Napi::CallbackInfo& info)
   state_->ScheduleStart(this);
 }
 
-// Called by EnvState with the other connections started in the same turn,
-// once JavaScript is done: their connect()s reach the server together.
-const char* Connection::PhaseName(Phase phase) {
+FailurePhase Connection::PhaseOf(Phase phase) {
   switch (phase) {
     case Phase::kHandshake:
-      return "handshake";
+      return FailurePhase::kHandshake;
     case Phase::kOpen:
     case Phase::kFinished:
-      return "open";
+      return FailurePhase::kOpen;
     default:
-      return "connect";
+      return FailurePhase::kConnect;
   }
 }
 
+// Called by EnvState with the other connections started in the same turn,
+// once JavaScript is done: their connect()s reach the server together.
 void Connection::Start() {
   if (phase_ != Phase::kQueued) return;  // aborted before it started
   phase_ = Phase::kConnecting;
@@ -201,7 +202,7 @@ void Connection::Start() {
   // lws may report a failure from inside this call: it is queued like any
   // event, and delivered once this turn's starts are done.
   if (!lws_client_connect_via_info(&connect) && phase_ != Phase::kFinished)
-    FinishFailed("lws could not start the connection", "connect");
+    FinishFailed("lws could not start the connection", FailurePhase::kConnect);
 }
 
 Connection::~Connection() {
@@ -291,12 +292,15 @@ int Connection::HandleLwsEvent(lws* wsi, lws_callback_reasons reason, void* in, 
       return OnPeerClose(static_cast<const unsigned char*>(in), len);
 
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR: {
-      // A refused upgrade's response headers are still there: its status,
-      // and a redirect's Location, go to JavaScript with the failure.
-      unsigned status = lws_http_client_http_response(wsi);
-      if (status >= 300 && status < 400) negotiated_.location = HeaderValue(wsi, WSI_TOKEN_HTTP_LOCATION);
-      FinishFailed(handshake_refusal_.empty() ? DescribeConnectError(wsi, static_cast<const char*>(in)) : handshake_refusal_,
-                   PhaseName(phase_), status);
+      // A refused upgrade's status line and headers are still there: they
+      // go to JavaScript with the failure (a redirect's Location among them).
+      negotiated_.refusal = ReadHttpAnswer(wsi);
+      if (!handshake_refusal_.empty()) {
+        FinishFailed(handshake_refusal_, PhaseOf(phase_));
+        return 0;
+      }
+      ConnectError error = DescribeConnectError(wsi, static_cast<const char*>(in), PhaseOf(phase_));
+      FinishFailed(error.cause, error.phase, error.verify_result);
       return 0;
     }
 
@@ -306,7 +310,7 @@ int Connection::HandleLwsEvent(lws* wsi, lws_callback_reasons reason, void* in, 
 
     case LWS_CALLBACK_WSI_DESTROY:
       wsi_ = nullptr;
-      FinishFailed("connection closed", PhaseName(phase_));
+      FinishFailed("connection closed", PhaseOf(phase_));
       return 0;
 
     default:
@@ -334,19 +338,19 @@ void Connection::OnClosed() {
   switch (closing_.outcome()) {
     case ClosingHandshake::Outcome::kClean:
     case ClosingHandshake::Outcome::kFailedByUs:
-      FinishClosed(closing_.code, closing_.reason, "local");
+      FinishClosed(closing_.code, closing_.reason, CloseInitiator::kLocal);
       return;
     case ClosingHandshake::Outcome::kRemote:
-      FinishClosed(closing_.peer_code, closing_.peer_reason, "remote");
+      FinishClosed(closing_.peer_code, closing_.peer_reason, CloseInitiator::kRemote);
       return;
     case ClosingHandshake::Outcome::kUnanswered:
       // A close is clean only once the server answered it (RFC 6455 7.1.1).
       if (closing_.ack_timed_out(kCloseAckSeconds))
         FinishFailed("timed out: no close frame from the server within " + std::to_string(kCloseAckSeconds) +
                          " s of ours",
-                     "open");
+                     FailurePhase::kTimeout);
       else
-        FinishFailed("the connection ended before the server answered our close frame", "open");
+        FinishFailed("the connection ended before the server answered our close frame", FailurePhase::kOpen);
       return;
     case ClosingHandshake::Outcome::kDropped:
       break;
@@ -357,10 +361,10 @@ void Connection::OnClosed() {
   if (hangup_us && lws_now_usecs() - last_valid_us_ >= hangup_us - LWS_US_PER_SEC / 2) {
     FinishFailed("no pong from the server within ping_timeout (" +
                      std::to_string(retry_policy_.secs_since_valid_hangup) + " s)",
-                 "timeout");
+                 FailurePhase::kTimeout);
     return;
   }
-  FinishClosed(LWS_CLOSE_STATUS_ABNORMAL_CLOSE, "", "none");
+  FinishClosed(LWS_CLOSE_STATUS_ABNORMAL_CLOSE, "", CloseInitiator::kNone);
 }
 
 int Connection::OnPeerClose(const unsigned char* payload, size_t len) {
@@ -527,17 +531,16 @@ void Connection::Notify(EventBatch::Kind kind) {
   MarkPending();
 }
 
-void Connection::FinishClosed(uint16_t code, const std::string& reason, const char* initiator) {
-  Finish(EventBatch::Kind::kClosed, code, reason, initiator);
+void Connection::FinishClosed(uint16_t code, const std::string& reason, CloseInitiator initiator) {
+  Finish(EventBatch::Kind::kClosed, code, reason, static_cast<uint32_t>(initiator));
 }
 
-void Connection::FinishFailed(const std::string& cause, const char* phase, unsigned status) {
-  Finish(EventBatch::Kind::kFailed, status, cause, phase);
+void Connection::FinishFailed(const std::string& cause, FailurePhase phase, long verify_result) {
+  Finish(EventBatch::Kind::kFailed, static_cast<uint32_t>(verify_result), cause, static_cast<uint32_t>(phase));
 }
 
-// The connection's final event; `tag` must be a string literal (it is read
-// when the event is delivered).
-void Connection::Finish(EventBatch::Kind kind, uint32_t code, const std::string& text, const char* tag) {
+// The connection's final event.
+void Connection::Finish(EventBatch::Kind kind, uint32_t code, const std::string& text, uint32_t tag) {
   if (phase_ == Phase::kFinished) return;
   phase_ = Phase::kFinished;
   if (Collecting()) {
@@ -646,7 +649,7 @@ Napi::Value Connection::Abort(const Napi::CallbackInfo& info) {
   if (state_ && phase_ == Phase::kQueued) {
     // Not started yet: it never will be.
     aborted_ = true;
-    FinishFailed("aborted before it connected", PhaseName(phase_));
+    FinishFailed("aborted before it connected", PhaseOf(phase_));
     state_->loop().Kick();
   } else if (wsi_ && state_ && phase_ != Phase::kFinished) {
     aborted_ = true;

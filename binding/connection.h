@@ -16,6 +16,7 @@
 #include "deliverable.h"
 #include "event_batch.h"
 #include "send_queue.h"
+#include "vocabulary.h"
 
 namespace lwsnode {
 
@@ -39,8 +40,8 @@ class Connection : public Napi::ObjectWrap<Connection>, public Deliverable {
   void Flush();
 
  private:
-  // Where the connection is in its life; the names of the first four are
-  // the phases a failure reports (lib/native.ts).
+  // Where the connection is in its life (PhaseOf() gives the failure
+  // phase each one reports).
   enum class Phase {
     kQueued,     // waiting for Start()
     kConnecting, // TCP (and TLS) under way
@@ -48,7 +49,7 @@ class Connection : public Napi::ObjectWrap<Connection>, public Deliverable {
     kOpen,       // established
     kFinished,   // the final event is queued
   };
-  static const char* PhaseName(Phase phase);
+  static FailurePhase PhaseOf(Phase phase);
 
   static int OnLwsEvent(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len);
   int HandleLwsEvent(lws* wsi, lws_callback_reasons reason, void* in, size_t len);
@@ -72,10 +73,10 @@ class Connection : public Napi::ObjectWrap<Connection>, public Deliverable {
   // The batch has something for JavaScript: it goes once lws returns.
   void MarkPending();
   void Notify(EventBatch::Kind kind);
-  void FinishClosed(uint16_t code, const std::string& reason, const char* initiator);
-  // `status`: the HTTP status of a refused upgrade, or 0.
-  void FinishFailed(const std::string& cause, const char* phase, unsigned status = 0);
-  void Finish(EventBatch::Kind kind, uint32_t code, const std::string& text, const char* tag);
+  void FinishClosed(uint16_t code, const std::string& reason, CloseInitiator initiator);
+  // `verify_result`: the X509_V_ERR_* of a refused certificate, or 0.
+  void FinishFailed(const std::string& cause, FailurePhase phase, long verify_result = 0);
+  void Finish(EventBatch::Kind kind, uint32_t code, const std::string& text, uint32_t tag);
   // Calls JavaScript with one part of a delivery (EventBatch::Call).
   bool CallJavaScript(size_t argc, napi_value* argv, bool final);
 

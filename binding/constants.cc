@@ -2,8 +2,12 @@
 // that lws defines.
 #include <libwebsockets.h>
 
+#include <initializer_list>
+#include <utility>
+
 #include "addon.h"
 #include "log_text.h"
+#include "vocabulary.h"
 
 namespace lwsnode {
 
@@ -11,7 +15,42 @@ namespace {
 
 void SetLogLevelTo(int mask) { lws_set_log_level(mask, EmitLogLineToStderr); }
 
+// { name: value, ... } for one of vocabulary.h's enums.
+template <typename Enum>
+Napi::Object Names(Napi::Env env, std::initializer_list<std::pair<const char*, Enum>> entries) {
+  Napi::Object names = Napi::Object::New(env);
+  for (const auto& [name, value] : entries) names.Set(name, Napi::Number::New(env, static_cast<uint32_t>(value)));
+  return names;
+}
+
 }  // namespace
+
+Napi::Object Vocabulary(Napi::Env env) {
+  Napi::Object vocabulary = Napi::Object::New(env);
+  vocabulary.Set("EventKind", Names<EventKind>(env, {
+                                                        {"Open", EventKind::kOpen},
+                                                        {"Text", EventKind::kText},
+                                                        {"Binary", EventKind::kBinary},
+                                                        {"Closed", EventKind::kClosed},
+                                                        {"Failed", EventKind::kFailed},
+                                                        {"Connected", EventKind::kConnected},
+                                                        {"Drained", EventKind::kDrained},
+                                                    }));
+  vocabulary.Set("FailurePhase", Names<FailurePhase>(env, {
+                                                              {"setup", FailurePhase::kSetup},
+                                                              {"connect", FailurePhase::kConnect},
+                                                              {"tls", FailurePhase::kTls},
+                                                              {"handshake", FailurePhase::kHandshake},
+                                                              {"open", FailurePhase::kOpen},
+                                                              {"timeout", FailurePhase::kTimeout},
+                                                          }));
+  vocabulary.Set("CloseInitiator", Names<CloseInitiator>(env, {
+                                                                  {"local", CloseInitiator::kLocal},
+                                                                  {"remote", CloseInitiator::kRemote},
+                                                                  {"none", CloseInitiator::kNone},
+                                                              }));
+  return vocabulary;
+}
 
 Napi::Object Constants(Napi::Env env) {
   Napi::Object constants = Napi::Object::New(env);

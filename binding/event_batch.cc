@@ -18,6 +18,19 @@ constexpr size_t kZeroCopyFrom = 64 * 1024;
 // stack, so a read of thousands of tiny messages is split into calls.
 constexpr size_t kEventsPerCall = 512;
 
+// [status, statusText, [name, value, ...]], or undefined when the server
+// sent no status line.
+Napi::Value AnswerValue(Napi::Env env, const HttpAnswer& answer) {
+  if (!answer.status) return env.Undefined();
+  Napi::Array headers = Napi::Array::New(env, answer.headers.size());
+  for (uint32_t i = 0; i < answer.headers.size(); i++) headers.Set(i, Napi::String::New(env, answer.headers[i]));
+  Napi::Array value = Napi::Array::New(env, 3);
+  value.Set(0u, answer.status);
+  value.Set(1u, Napi::String::New(env, answer.status_text));
+  value.Set(2u, headers);
+  return value;
+}
+
 Napi::Value OwnedBuffer(Napi::Env env, std::string data) {
   auto* owned = new std::string(std::move(data));
   return Napi::Buffer<char>::New(env, owned->data(), owned->size(),
@@ -43,7 +56,7 @@ void EventBatch::AddMessage(EnvState& state, bool binary, std::string&& bytes) {
   events_.push_back(std::move(event));
 }
 
-void EventBatch::AddFinal(EnvState& state, Kind kind, uint32_t code, const std::string& text, const char* tag) {
+void EventBatch::AddFinal(EnvState& state, Kind kind, uint32_t code, const std::string& text, uint32_t tag) {
   AddBytes(state, {kind, code, tag}, text.data(), text.size());
 }
 
@@ -115,7 +128,7 @@ bool EventBatch::CallWith(Napi::Env env, Event* events, size_t count, const std:
         Napi::Array closed = Napi::Array::New(env, 3);
         closed.Set(0u, event->code);
         closed.Set(1u, text(*event));
-        closed.Set(2u, Napi::String::New(env, event->tag));
+        closed.Set(2u, event->tag);
         payload = closed;
         final = true;
         break;
@@ -123,9 +136,9 @@ bool EventBatch::CallWith(Napi::Env env, Event* events, size_t count, const std:
       case Kind::kFailed: {
         Napi::Array failed = Napi::Array::New(env, 4);
         failed.Set(0u, text(*event));
-        failed.Set(1u, Napi::String::New(env, event->tag));
+        failed.Set(1u, event->tag);
         failed.Set(2u, event->code);
-        failed.Set(3u, Napi::String::New(env, negotiated.location));
+        failed.Set(3u, AnswerValue(env, negotiated.refusal));
         payload = failed;
         final = true;
         break;

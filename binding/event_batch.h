@@ -10,28 +10,22 @@
 #include <string>
 #include <vector>
 
+#include "http_answer.h"
+#include "vocabulary.h"
+
 namespace lwsnode {
 
 class EnvState;
 
 class EventBatch {
  public:
-  // Numbers shared with lib/native.ts (NativeEventKind).
-  enum class Kind : uint32_t {
-    kOpen = 0,
-    kText = 1,
-    kBinary = 2,
-    kClosed = 3,
-    kFailed = 4,
-    kConnected = 5,
-    kDrained = 6,
-  };
+  using Kind = EventKind;
 
   // What the server's handshake answer settled: the Open event's payload;
-  // for a refused one, a redirect's Location (the Failed event's).
+  // for a refused one, what the server answered (the Failed event's).
   struct Negotiated {
     std::string protocol, extensions;
-    std::string location;
+    HttpAnswer refusal;
   };
 
   // `call(argc, argv, final)` calls JavaScript; false stops the delivery
@@ -47,10 +41,10 @@ class EventBatch {
   // the reassembly buffer it was collected in.
   void AddMessage(EnvState& state, bool binary, const void* bytes, size_t length);
   void AddMessage(EnvState& state, bool binary, std::string&& bytes);
-  // The connection's final event: Closed (code, reason, initiator) or Failed
-  // (cause, phase, HTTP status or 0; the Location comes from Negotiated).
-  // `tag` must be a string literal: it is read at delivery.
-  void AddFinal(EnvState& state, Kind kind, uint32_t code, const std::string& text, const char* tag);
+  // The connection's final event: Closed (code, reason, CloseInitiator) or
+  // Failed (X509 verify result or 0, cause, FailurePhase; the server's
+  // answer comes from Negotiated).
+  void AddFinal(EnvState& state, Kind kind, uint32_t code, const std::string& text, uint32_t tag);
 
   // Hands every event over, in order, through `call`. Events added
   // meanwhile (JavaScript may abort) wait for the next delivery. False if a
@@ -64,8 +58,8 @@ class EventBatch {
   // binary one's become its Buffer's without a copy).
   struct Event {
     Kind kind;
-    uint32_t code = 0;          // Closed: the close code; Failed: the HTTP status or 0
-    const char* tag = nullptr;  // Closed: the initiator; Failed: the phase
+    uint32_t code = 0;  // Closed: the close code; Failed: the X509 verify result or 0
+    uint32_t tag = 0;   // Closed: the CloseInitiator; Failed: the FailurePhase
     size_t at = 0, length = 0;  // the slice of bytes_
     std::string owned;          // a large message
   };

@@ -6,9 +6,21 @@ import type { LookupAddress } from 'node:dns';
 import { statSync } from 'node:fs';
 import { numericAddress, resolveAddresses } from './addresses';
 import { Courier, type Negotiated } from './courier';
+import { debugLogger } from './debug_log';
 import { setDeadline, type Deadline } from './deadlines';
-import { ConnectionFailed, General, WebSocketClose, type FailurePhase } from './errors';
-import { native, NativeEventKind, type CloseInitiator, type NativeConnection, type NativeEventBatch, type NativeVhostOptions } from './native';
+import { ConnectionFailed, General, WebSocketClose, type FailurePhase, type HandshakeResponse } from './errors';
+import {
+  closeInitiatorOf,
+  native,
+  NativeEventKind,
+  type CloseInitiator,
+  type NativeClosed,
+  type NativeConnection,
+  type NativeEventBatch,
+  type NativeFailed,
+  type NativeVhostOptions,
+} from './native';
+import { readFailure } from './native_failure';
 import { parseConnectOptions, sslFlags, type ConnectOptions, type ConnectSettings, type LookupFunction } from './options';
 import type { Proxy } from './proxy';
 import { REDIRECT_STATUSES, redirectTarget, sameOrigin } from './redirects';
@@ -21,12 +33,6 @@ export type CloseResult = [code: number, reason: string];
 interface Route {
   addresses: LookupAddress[];
   vhost: NativeVhostOptions;
-}
-
-/** What a refused upgrade's response said, for ConnectionFailed. */
-interface HttpAnswer {
-  status: number;
-  location?: string;
 }
 
 /**
@@ -158,7 +164,7 @@ class ConnectionRun {
         settings.connection,
         target.address,
         this.#vhost as NativeVhostOptions,
-        settings.logger?.native,
+        (settings.logger ?? debugLogger())?.native,
         // Only an attempt with addresses left to try has a timer to stop then.
         this.#remaining.length > 0,
         (...batch) => {
@@ -203,17 +209,16 @@ class ConnectionRun {
           this.#courier?.drainedEvent();
           break;
         case NativeEventKind.Closed: {
-          const [code, reason, initiator] = payload as readonly [number, string, CloseInitiator];
-          this.#closed(code, reason, initiator);
+          const closed = payload as NativeClosed;
+          this.#closed(closed[0], closed[1], closeInitiatorOf(closed));
           break;
         }
         case NativeEventKind.Failed: {
-          const [lwsCause, phase, status, location] = payload as readonly [string, string, number, string];
-          const cause = lwsCause.trim();
+          const { phase, cause, response } = readFailure(payload as NativeFailed);
           // "setup": the context or vhost could not be created, nothing to retry.
           if (phase === 'setup') this.#settle(() => this.#rejectPromise(new General(`could not start the connection: ${cause}`)));
-          else if (location && REDIRECT_STATUSES.has(status)) this.#redirected(status, location);
-          else this.#attemptFailed(address, failurePhase(phase, cause), cause, status ? { status } : undefined);
+          else if (response?.headers.location && REDIRECT_STATUSES.has(response.status)) this.#redirected(response, response.headers.location);
+          else this.#attemptFailed(address, phase, cause, response);
           break;
         }
       }
@@ -252,12 +257,11 @@ class ConnectionRun {
    * `lookup`, never by lws. The `headers` option's headers go along only
    * while the origin stays the same; once dropped they stay dropped.
    */
-  #redirected(status: number, location: string): void {
+  #redirected(answer: HandshakeResponse, location: string): void {
     clearTimeout(this.#attemptTimer);
     this.#connection = undefined;
     const settings = this.#settings;
-    const answer = { status, location };
-    const redirect = `HTTP ${status} redirect to ${location}`;
+    const redirect = `HTTP ${answer.status} redirect to ${location}`;
     if (settings.followRedirects === 0) return this.#fail('handshake', `${redirect}: not followed (follow_redirects is 0)`, answer);
     if (this.#hops >= settings.followRedirects)
       return this.#fail('handshake', `${redirect}: too many redirects (follow_redirects: ${settings.followRedirects})`, answer);
@@ -284,7 +288,7 @@ class ConnectionRun {
   }
 
   /** An address that could not be connected to gives way to the next one. */
-  #attemptFailed(address: string, phase: FailurePhase, cause: string, answer?: HttpAnswer): void {
+  #attemptFailed(address: string, phase: FailurePhase, cause: string, answer?: HandshakeResponse): void {
     clearTimeout(this.#attemptTimer);
     if (phase === 'connect' && this.#remaining.length) {
       this.#attemptErrors.push(`${address}: ${cause}`);
@@ -298,11 +302,12 @@ class ConnectionRun {
     this.#fail(phase, cause, answer);
   }
 
-  #fail(phase: FailurePhase, cause: string, answer?: HttpAnswer): void {
+  #fail(phase: FailurePhase, cause: string, response?: HandshakeResponse): void {
     this.#courier?.end();
     const { hostname, port, socketPath } = this.#target;
     if (socketPath && phase === 'connect') cause = `${cause} (${unixSocketState(socketPath)})`;
-    this.#settle(() => this.#rejectPromise(new ConnectionFailed({ host: socketPath ?? hostname, port, phase, cause, ...answer })));
+    const details = { host: socketPath ?? hostname, port, phase, cause };
+    this.#settle(() => this.#rejectPromise(new ConnectionFailed(response ? { ...details, response } : details)));
   }
 
   #settle(settle: () => void): void {
@@ -348,12 +353,4 @@ function unixSocketState(socketPath: string): string {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such socket' : String(error);
   }
-}
-
-/** Refines the phase lws was in with what its message says. */
-function failurePhase(phase: string, cause: string): FailurePhase {
-  if (/tls|ssl|cert|x509/i.test(cause)) return 'tls';
-  if (/timed? ?out|timeout/i.test(cause)) return 'timeout';
-  if (phase === 'handshake' || phase === 'connect' || phase === 'open') return phase;
-  return 'connect';
 }

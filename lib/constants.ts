@@ -43,7 +43,12 @@ export const CLOSE_STATUS_MESSAGE_TOO_LARGE: number = c.CLOSE_STATUS_MESSAGE_TOO
 export const CLOSE_STATUS_EXTENSION_REQUIRED: number = c.CLOSE_STATUS_EXTENSION_REQUIRED;
 export const CLOSE_STATUS_UNEXPECTED_CONDITION: number = c.CLOSE_STATUS_UNEXPECTED_CONDITION;
 
-/** Sets lws's log level mask (LLL_* OR'd together), process-wide. Default LLL_ERR | LLL_WARN. */
+/**
+ * Sets lws's global log level (LLL_* OR'd together), process-wide: its lines
+ * at those levels go to stderr, escaped, except for connections with a
+ * `logger`. Default 0: lws says nothing on stderr, as what it would warn of
+ * reaches the caller as a rejection.
+ */
 export function set_log_level(mask: number): void {
   native.setLogLevel(logLevelMask(mask, 'set_log_level() mask'));
 }

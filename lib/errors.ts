@@ -43,6 +43,20 @@ export class WebSocketClose extends Base {
 /** Where a failed connection was when it failed. */
 export type FailurePhase = 'dns' | 'connect' | 'tls' | 'handshake' | 'timeout' | 'open';
 
+/** What the server answered to the upgrade request instead of a usable 101. */
+export interface HandshakeResponse {
+  /** The HTTP status: 404, 302, or 101 for a 101 the client refused. */
+  readonly status: number;
+  /** The reason phrase, as the server sent it ('Not Found'); '' if it sent none. */
+  readonly statusText: string;
+  /**
+   * The response headers by lower-case name (a 3xx's `location` among them).
+   * A header sent more than once has its values joined with ', '. At most 64
+   * headers and 8 KiB are kept: the server chooses them.
+   */
+  readonly headers: Readonly<Record<string, string>>;
+}
+
 export interface ConnectionFailedDetails {
   /** The URL's host, or for ws+unix: the socket path. */
   host: string;
@@ -51,10 +65,8 @@ export interface ConnectionFailedDetails {
   phase: FailurePhase;
   /** What lws (or the resolver) said. */
   cause: string;
-  /** The HTTP status of a refused upgrade, when the server answered one. */
-  status?: number;
-  /** A redirect's Location header, as the server sent it. */
-  location?: string;
+  /** What the server answered, when the upgrade got an HTTP response. */
+  response?: HandshakeResponse;
 }
 
 /** The connection failed where Perl would see 1006: no close handshake. */
@@ -63,22 +75,33 @@ export class ConnectionFailed extends Base {
   readonly host: string;
   readonly port: number;
   readonly phase: FailurePhase;
-  /** The HTTP status of a refused upgrade (a 3xx redirect, a 403 …); undefined if none came. */
+  /** What lws (or the resolver) said, in words (as `get('cause')`). Error's `cause` option, so not enumerable. */
+  declare readonly cause: string;
+  /** What the server answered instead of a usable 101; undefined if no HTTP response came. */
+  readonly response?: HandshakeResponse;
+  /** The HTTP status of a refused upgrade (a 3xx redirect, a 403 …): `response.status`. */
   readonly status?: number;
-  /** A redirect's Location header, as the server sent it; undefined for anything else. */
+  /** A redirect's Location header, as the server sent it: a 3xx's `response.headers.location`. */
   readonly location?: string;
 
   constructor(details: ConnectionFailedDetails) {
+    const { response } = details;
+    const status = response?.status;
+    const location = status !== undefined && status >= 300 && status < 400 ? response?.headers.location : undefined;
+    const attributes: Record<string, unknown> = { ...details };
+    if (status !== undefined) attributes.status = status;
+    if (location !== undefined) attributes.location = location;
     super(
       `WebSocket connection to ${details.port ? `${details.host}:${details.port}` : details.host} failed (${details.phase}): ${details.cause}`,
-      { ...details },
+      attributes,
       { cause: details.cause },
     );
     this.host = details.host;
     this.port = details.port;
     this.phase = details.phase;
-    if (details.status !== undefined) this.status = details.status;
-    if (details.location !== undefined) this.location = details.location;
+    if (response !== undefined) this.response = response;
+    if (status !== undefined) this.status = status;
+    if (location !== undefined) this.location = location;
   }
 }
 

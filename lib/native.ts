@@ -5,37 +5,58 @@
  */
 import path from 'node:path';
 import nodeGypBuild = require('node-gyp-build');
+import { readVocabulary, type VocabularyCode } from './vocabulary';
 
-/** Kinds of event the addon reports, in the order lws raised them. */
-export enum NativeEventKind {
-  /** payload: [subprotocol, extensions] as the server accepted them */
-  Open = 0,
-  /** payload: the message, UTF-8 decoded */
-  Text = 1,
-  /** payload: the message */
-  Binary = 2,
-  /** payload: [code, reason, initiator]; the final event */
-  Closed = 3,
-  /**
-   * payload: [cause, phase, status, location]; the final event. status: the
-   * HTTP status of a refused upgrade, or 0; location: a 3xx's Location, or ''.
-   */
-  Failed = 4,
-  /** payload: undefined; the socket connected and the upgrade request went out (only when asked for) */
-  Connected = 5,
-  /** payload: undefined; bufferedAmount fell to the threshold given to watchDrain() */
-  Drained = 6,
-}
+/**
+ * The names of binding/vocabulary.h's groups, as lib/ uses them; their
+ * numbers come from the addon, checked when this module loads.
+ *
+ * Event kinds, with their payloads (NativeEventPayload): Open [subprotocol,
+ * extensions] as the server accepted them; Text the message, UTF-8 decoded;
+ * Binary the message; Closed NativeClosed and Failed NativeFailed, each a
+ * connection's final event; Connected (undefined) when the socket connected
+ * and the upgrade request went out, only when asked for; Drained
+ * (undefined) when bufferedAmount fell to the threshold given to
+ * watchDrain().
+ */
+const EVENT_KINDS = ['Open', 'Text', 'Binary', 'Closed', 'Failed', 'Connected', 'Drained'] as const;
+
+/** Where a connection was when it failed; 'setup': the context or vhost could not be made. */
+const FAILURE_PHASES = ['setup', 'connect', 'tls', 'handshake', 'open', 'timeout'] as const;
 
 /** Who sent the close frame that ended the connection. */
-export type CloseInitiator = 'local' | 'remote' | 'none';
+const CLOSE_INITIATORS = ['local', 'remote', 'none'] as const;
+
+export type NativeFailurePhase = (typeof FAILURE_PHASES)[number];
+export type CloseInitiator = (typeof CLOSE_INITIATORS)[number];
+
+/** A number the addon gives an event kind. */
+export type NativeEventKind = VocabularyCode<'EventKind'>;
+
+/** Closed: the close code and reason, and who sent the close frame. */
+export type NativeClosed = readonly [code: number, reason: string, initiator: VocabularyCode<'CloseInitiator'>];
+
+/**
+ * Failed: what failed and where. verifyResult: the X509_V_ERR_* result that
+ * refused the server's certificate (cause then holds OpenSSL's words for
+ * it), else 0. answer: what the server answered instead of a usable 101.
+ */
+export type NativeFailed = readonly [
+  cause: string,
+  phase: VocabularyCode<'FailurePhase'>,
+  verifyResult: number,
+  answer: NativeHttpAnswer | undefined,
+];
+
+/** A refused upgrade's status line and headers: lower-case name, value, … (bounded by the addon). */
+export type NativeHttpAnswer = readonly [status: number, statusText: string, headers: readonly string[]];
 
 export type NativeEventPayload =
   | readonly [subprotocol: string, extensions: string]
   | string
   | Buffer
-  | readonly [code: number, reason: string, initiator: CloseInitiator]
-  | readonly [cause: string, phase: string, status: number, location: string]
+  | NativeClosed
+  | NativeFailed
   | undefined;
 
 /**
@@ -156,6 +177,8 @@ interface NativeAddon {
   ) => NativeConnection;
   Logger: new (levelMask: number, callback: (level: number, message: string) => void) => NativeLogger;
   constants: NativeConstants;
+  /** binding/vocabulary.h's names and numbers; read through readVocabulary(), which checks them. */
+  vocabulary: Record<'EventKind' | 'FailurePhase' | 'CloseInitiator', unknown>;
   setLogLevel(mask: number): void;
   /** @internal For tests: the client vhosts lws holds for this environment (those being freed included). */
   vhostCount(): number;
@@ -178,3 +201,19 @@ function load(): NativeAddon {
 }
 
 export const native: NativeAddon = load();
+
+/** The addon's event kinds by name (binding/vocabulary.h); checked when this module loads. */
+export const NativeEventKind = readVocabulary(native.vocabulary.EventKind, 'EventKind', EVENT_KINDS).codes;
+
+const failurePhases = readVocabulary(native.vocabulary.FailurePhase, 'FailurePhase', FAILURE_PHASES);
+const closeInitiators = readVocabulary(native.vocabulary.CloseInitiator, 'CloseInitiator', CLOSE_INITIATORS);
+
+/** The name of a Failed event's phase. */
+export function failurePhaseOf(failed: NativeFailed): NativeFailurePhase {
+  return failurePhases.nameOf(failed[1]);
+}
+
+/** The name of a Closed event's initiator. */
+export function closeInitiatorOf(closed: NativeClosed): CloseInitiator {
+  return closeInitiators.nameOf(closed[2]);
+}

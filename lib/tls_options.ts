@@ -5,6 +5,7 @@
  * touches the network, and lws receives plain DER.
  */
 import { createHash, createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
 import { native } from './native';
 import { invalidRange, invalidSecret, invalidType } from './validation';
@@ -87,19 +88,52 @@ function readTlsMaterial(ca: unknown, cert: unknown, key: unknown): TlsMaterial 
   return material;
 }
 
+// Node reads NODE_EXTRA_CA_CERTS when the process starts; so does this,
+// when the package loads: setting it later changes neither.
+const EXTRA_CA_FILE = process.env.NODE_EXTRA_CA_CERTS;
+
 /**
  * Without tls_ca, a server is trusted if the system's store (OpenSSL's
- * default paths, as lws loads them) or Node's own bundled roots
- * (tls.rootCertificates, what https trusts) vouch for it: whatever
- * OPENSSLDIR this node binary was built with, wss:// verifies at least the
- * certificates https does.
+ * default paths, as lws loads them), Node's own bundled roots
+ * (tls.rootCertificates, what https trusts) or NODE_EXTRA_CA_CERTS vouch
+ * for it: whatever OPENSSLDIR this node binary was built with, wss://
+ * verifies at least the certificates https does. Read once per environment.
  */
-let nodeRoots: Uint8Array[] | undefined;
-export function nodeRootCertificates(): Uint8Array[] {
+let defaultCa: Uint8Array[] | undefined;
+export function defaultCaCertificates(): Uint8Array[] {
   // Node's own, well-formed PEM: the base64 body is the DER (a parse per
   // certificate would cost ~30 ms on the first wss:// connection).
-  nodeRoots ??= rootCertificates.map((pem) => Buffer.from(pem.replace(/-----[A-Z ]+-----|\s/g, ''), 'base64'));
-  return nodeRoots;
+  defaultCa ??= [
+    ...rootCertificates.map((pem) => Buffer.from(pem.replace(/-----[A-Z ]+-----|\s/g, ''), 'base64')),
+    ...extraCaCertificates(EXTRA_CA_FILE),
+  ];
+  return defaultCa;
+}
+
+/**
+ * NODE_EXTRA_CA_CERTS: a PEM file of certificates that node:tls adds to its
+ * default trust (and only to that: an explicit `ca`, like tls_ca here,
+ * replaces both). A file that cannot be read, or a certificate that does
+ * not parse, is left out, as Node leaves it out; Node has already warned
+ * about it at startup.
+ */
+function extraCaCertificates(file: string | undefined): Uint8Array[] {
+  if (!file) return [];
+  let text: string;
+  try {
+    text = readFileSync(file, 'latin1');
+  } catch {
+    return [];
+  }
+  const certificates: Uint8Array[] = [];
+  for (const block of text.match(PEM_CERTIFICATE) ?? []) {
+    try {
+      certificates.push(new X509Certificate(block).raw);
+    } catch {
+      // Left out, as above.
+    }
+  }
+  return certificates;
 }
 
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g;

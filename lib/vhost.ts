@@ -6,7 +6,7 @@
 import type { NativeVhostOptions } from './native';
 import type { Proxy } from './proxy';
 import { lwsProxyString } from './proxy';
-import { nodeRootCertificates, type TlsMaterial } from './tls_options';
+import { defaultCaCertificates, type TlsMaterial } from './tls_options';
 
 /**
  * `secure`: the connection uses TLS. A plain ws:// connection needs no trust
@@ -51,8 +51,9 @@ function describeVhost(
     deflateOffer,
     httpProxy,
     socksProxy,
-    // Without tls_ca: the system's store, plus Node's roots added to it.
-    caCertificates: tls.caCertificates ?? nodeRootCertificates(),
+    // Without tls_ca: the system's store, plus Node's roots and
+    // NODE_EXTRA_CA_CERTS added to it.
+    caCertificates: tls.caCertificates ?? defaultCaCertificates(),
     replaceSystemCa: tls.caCertificates !== undefined,
     systemCa: tls.caCertificates === undefined,
     clientCertificate: tls.clientCertificate,

@@ -36,8 +36,10 @@ const CONTROL = /[\x00-\x09\x0b-\x1f\x7f\x80-\x9f]/u;
 
 test("a server's control bytes in a line lws logs reach stderr escaped as \\xNN", async () => {
   const server = await rawServer({ respond: hostileResponse });
+  // lws is quiet unless asked (logging.test.ts).
   const script = `
-    const { connect } = require(process.env.LWS_DIST);
+    const { connect, set_log_level, LLL_WARN } = require(process.env.LWS_DIST);
+    set_log_level(LLL_WARN);
     connect({ url: process.argv[1], on_ready() {} }).then(
       () => console.log('opened'),
       (error) => console.log('failed ' + error.phase),

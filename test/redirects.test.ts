@@ -80,6 +80,8 @@ describe('by default a redirect is not followed', () => {
     expect(failed.location).toBe(location);
     expect(failed.get('status')).toBe(302);
     expect(failed.get('location')).toBe(location);
+    expect(failed.response?.status).toBe(302);
+    expect(failed.response?.headers.location).toBe(location);
     expect(failed.message).toContain('302');
     expect(failed.message).toContain(location);
     expect(second.server.connections).toBe(0);

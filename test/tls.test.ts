@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { WebSocketServer } from 'ws';
 import {
@@ -24,16 +24,18 @@ import {
 import { greeting, rejectionOf } from './helpers/client';
 import { makePki, type KeyAndCertificate, type Pki } from './helpers/pki';
 import { echo } from './helpers/servers';
-import { spawnNode } from './helpers/tools';
+import { listenOnLoopback, spawnNode } from './helpers/tools';
 
 let pki: Pki;
 const servers: https.Server[] = [];
+const rawServers: net.Server[] = [];
 
 beforeAll(() => {
   pki = makePki();
 });
 
 afterAll(async () => {
+  for (const server of rawServers) server.close();
   await Promise.all(
     servers.map(
       (server) =>
@@ -217,6 +219,90 @@ describe('the default trust', () => {
   });
 });
 
+describe('NODE_EXTRA_CA_CERTS', () => {
+  // Node reads it at startup, so each case is a child process. The child
+  // also asks node:tls about the same server: the two must agree.
+  const script = `
+    const [url, port, caFile] = process.argv.slice(1);
+    const tls_ca = caFile ? require('node:fs').readFileSync(caFile) : undefined;
+    const socket = require('node:tls').connect({ host: '127.0.0.1', port: Number(port), servername: 'localhost', ca: tls_ca, rejectUnauthorized: false }, () => {
+      console.log('node:tls ' + (socket.authorized ? 'trusted' : 'refused'));
+      socket.destroy();
+      require(process.env.LWS_DIST).connect({ url, tls_ca, on_ready: (c) => { c.on_text(() => {}); c.close(1000); } })
+        .then((r) => console.log('closed', r[0]), (e) => console.log('failed', e.phase, e.cause));
+    });
+  `;
+
+  async function attempt(env: NodeJS.ProcessEnv, caFile = ''): Promise<string[]> {
+    const port = await tlsServer(pki.leaf('localhost'));
+    const child = spawnNode(script, [`wss://localhost:${port}/`, String(port), caFile], env);
+    const { code } = await child.exited;
+    expect({ code, stderr: child.stderr() }).toEqual({ code: 0, stderr: '' });
+    return child.lines;
+  }
+
+  let directory: string;
+  let extraFile: string;
+  let otherCaFile: string;
+  beforeAll(() => {
+    directory = mkdtempSync(path.join(os.tmpdir(), 'lws-extra-ca-'));
+    extraFile = path.join(directory, 'extra.pem');
+    otherCaFile = path.join(directory, 'other.pem');
+    // A bundle, as such files usually are: the server's CA is the second.
+    writeFileSync(extraFile, Buffer.concat([pki.otherCa.cert, pki.ca.cert]));
+    writeFileSync(otherCaFile, pki.otherCa.cert);
+  });
+  afterAll(() => rmSync(directory, { recursive: true, force: true }));
+
+  test("adds its CAs to the default trust: a server they vouch for is trusted, as node:tls trusts it", async () => {
+    expect(await attempt({ NODE_EXTRA_CA_CERTS: extraFile })).toEqual(['node:tls trusted', 'closed 1000']);
+  });
+
+  test('without it, that server is refused (as node:tls refuses it)', async () => {
+    expect(await attempt({ NODE_EXTRA_CA_CERTS: '' })).toEqual([
+      'node:tls refused',
+      'failed tls TLS certificate verification failed: unable to get local issuer certificate (X509_V_ERR 20)',
+    ]);
+  });
+
+  test('tls_ca replaces the default trust, NODE_EXTRA_CA_CERTS included, as node:tls `ca` does', async () => {
+    expect(await attempt({ NODE_EXTRA_CA_CERTS: extraFile }, otherCaFile)).toEqual([
+      'node:tls refused',
+      'failed tls TLS certificate verification failed: unable to get local issuer certificate (X509_V_ERR 20)',
+    ]);
+  });
+});
+
+// binding/connect_error.cc tells a TLS failure by OpenSSL's state (the
+// verify result, a handshake never finished), not by lws's wording.
+describe('a TLS failure is told by OpenSSL, not by the words of lws', () => {
+  async function resetDuringTls(): Promise<number> {
+    const server = net.createServer((socket) => {
+      socket.on('error', () => undefined);
+      socket.once('data', () => socket.resetAndDestroy());
+    });
+    const port = await listenOnLoopback(server);
+    rawServers.push(server);
+    return port;
+  }
+
+  test('the server resets the connection after the ClientHello: phase tls', async () => {
+    const port = await resetDuringTls();
+    const error = await refusal(`wss://127.0.0.1:${port}/`);
+    expect(error.cause).toMatch(/reset/i);
+  });
+
+  test('a plain TCP server behind wss://: phase tls', async () => {
+    const server = net.createServer((socket) => {
+      socket.on('error', () => undefined);
+      socket.once('data', () => socket.end('HTTP/1.1 400 Bad Request\r\n\r\n'));
+    });
+    const port = await listenOnLoopback(server);
+    rawServers.push(server);
+    await refusal(`wss://127.0.0.1:${port}/`);
+  });
+});
+
 describe('tls_ca', () => {
   test('replaces the default trust: a CA other than the server’s refuses it', async () => {
     const port = await tlsServer(pki.leaf('localhost'));
@@ -259,10 +345,14 @@ describe('tls_cert and tls_key: a client certificate', () => {
     );
   });
 
-  test('without one, that server refuses the connection: ConnectionFailed', async () => {
+  test('without one, that server refuses the connection: ConnectionFailed, phase tls', async () => {
     const port = await tlsServer(pki.leaf('localhost'), requireClientCertificate());
     const error = await rejectionOf(connect({ url: `wss://localhost:${port}/`, tls_ca: pki.ca.cert, on_ready: () => undefined }));
     expect(error).toBeInstanceOf(ConnectionFailed);
+    // TLS 1.3: the server's alert comes after the client's side of the
+    // handshake is done, while it waits for the HTTP answer; OpenSSL still
+    // counts the handshake as failed.
+    expect((error as ConnectionFailed).phase).toBe('tls');
   });
 
   test('are validated before the network, without showing the key', () => {

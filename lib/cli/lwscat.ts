@@ -10,7 +10,7 @@ import path from 'node:path';
 import { connect, type CloseResult } from '../connect';
 import type { Courier, PauseHandle } from '../courier';
 import { ConnectionFailed, General, WebSocketClose } from '../errors';
-import { LWS_VERSION, set_log_level } from '../constants';
+import { LLL_ERR, LLL_WARN, LWS_VERSION, set_log_level } from '../constants';
 import { parseCliArgs, UsageError, USAGE, type CliOptions, type Command } from './args';
 import { COMMANDS_HELP, parseLine } from './commands';
 
@@ -104,9 +104,9 @@ class Session {
   }
 
   async run(): Promise<number> {
-    // lws's own log lines go to stderr by default; lwscat reports failures
-    // itself (ConnectionFailed carries lws's cause), so they are kept for -v.
-    if (!this.#options.verbose) set_log_level(0);
+    // lwscat reports failures itself (ConnectionFailed carries lws's cause);
+    // lws's own warnings and errors are for -v.
+    if (this.#options.verbose) set_log_level(LLL_ERR | LLL_WARN);
     process.stdout.on('error', (error) => this.#stdoutFailed(error));
 
     let settled: Promise<CloseResult>;
