@@ -5,7 +5,7 @@
 import type { LookupAddress } from 'node:dns';
 import { statSync } from 'node:fs';
 import { numericAddress, resolveAddresses } from './addresses';
-import { Courier, type Negotiated } from './courier';
+import { startCourier, type CourierDriver, type Negotiated } from './courier';
 import { setDeadline, type Deadline } from './deadlines';
 import { ConnectionFailed, General, WebSocketClose, type FailurePhase } from './errors';
 import { native, NativeEventKind, type CloseInitiator, type NativeConnection, type NativeEventBatch, type NativeVhostOptions } from './native';
@@ -51,7 +51,7 @@ class ConnectionRun {
   #resolvePromise!: (result: CloseResult) => void;
   #rejectPromise!: (reason: unknown) => void;
   #connection: NativeConnection | undefined;
-  #courier: Courier | undefined;
+  #courier: CourierDriver | undefined;
   #settled = false;
   /** Addresses not tried yet, and why each tried one failed. */
   #remaining: LookupAddress[] = [];
@@ -200,7 +200,7 @@ class ConnectionRun {
           this.#courier?.deliver({ binary: true, data: payload as Buffer });
           break;
         case NativeEventKind.Drained:
-          this.#courier?.drainedEvent();
+          this.#courier?.drainEvent();
           break;
         case NativeEventKind.Closed: {
           const [code, reason, initiator] = payload as readonly [number, string, CloseInitiator];
@@ -224,10 +224,10 @@ class ConnectionRun {
     const connection = this.#connection as NativeConnection;
     const { onReady } = this.#settings;
     this.#opened();
-    const courier = new Courier(connection, this.promise, negotiated);
-    this.#courier = courier;
+    const driver = startCourier(connection, this.promise, negotiated);
+    this.#courier = driver;
     try {
-      onReady(courier);
+      onReady(driver.courier);
     } catch (error) {
       // Perl: an exception from on_ready rejects the promise with it. The
       // connection cannot go on without its runner, so it is closed.

@@ -11,7 +11,7 @@ import { types } from 'node:util';
 import { isWhatwgCloseCode, MAX_REASON_BYTES, reasonFits } from './close_rules';
 import { connect, type CloseResult } from './connect';
 import { MAX_DEFLATED_MESSAGE_BYTES, tooLargeToDeflate, type Courier } from './courier';
-import { WebSocketClose } from './errors';
+import { ConnectionClosed, WebSocketClose } from './errors';
 import type { ConnectOptions } from './options';
 import { invalidType, isToken } from './validation';
 import { CloseEvent, ErrorEvent } from './websocket_events';
@@ -384,7 +384,7 @@ export class WebSocket extends EventTarget {
     } catch (error) {
       // The server closed (or the connection dropped) before this message
       // was handed over: the spec discards it, counted in bufferedAmount.
-      if ((error as { code?: unknown } | null)?.code !== 'ERR_LWS_CLOSED') throw error;
+      if (!(error instanceof ConnectionClosed)) throw error;
       this.#discardedBytes += message.size;
     }
   }

@@ -6,6 +6,7 @@
  */
 import {
   connect,
+  ConnectionClosed,
   ConnectionFailed,
   HAS_PMD,
   LCCSCF_ALLOW_EXPIRED,
@@ -836,16 +837,17 @@ describe('Courier send_* arguments', () => {
     expect(accepted.messages).toEqual(['before']);
 
     for (const error of whileClosing) {
-      expect(error).toBeInstanceOf(Error);
+      expect(error).toBeInstanceOf(ConnectionClosed);
       expect(error).toMatchObject({ code: 'ERR_LWS_CLOSED' });
     }
+    expect([(whileClosing[0] as ConnectionClosed).method, (whileClosing[1] as ConnectionClosed).get('method')]).toEqual(['send_text', 'send_binary']);
     expect((whileClosing[0] as Error).message).toMatch(/send_text\(\)/);
     expect((whileClosing[1] as Error).message).toMatch(/send_binary\(\)/);
 
     const courier = courierRef as Courier;
     for (const send of [() => courier.send_text('x'), () => courier.send_binary(new Uint8Array([1]))]) {
       const error = thrownBy(send);
-      expect(error).toBeInstanceOf(Error);
+      expect(error).toBeInstanceOf(ConnectionClosed);
       expect(error).toMatchObject({ code: 'ERR_LWS_CLOSED' });
     }
   });
