@@ -7,6 +7,7 @@ import * as X from './errors';
 export { connect, type CloseResult } from './connect';
 export { Courier, type PauseHandle, type TextListener, type BinaryListener } from './courier';
 export type { ConnectOptions, CompressionOption, DeflateAttributes, ContextMode } from './options';
+export type { HeadersOption } from './headers';
 export { Base, WebSocketClose, ConnectionFailed, General, ConnectionClosed, NotSent, type FailurePhase } from './errors';
 export { Logger, type LoggerOptions } from './logger';
 export * from './constants';

@@ -12,6 +12,7 @@ import { isWhatwgCloseCode, MAX_REASON_BYTES, reasonFits } from './close_rules';
 import { connect, type CloseResult } from './connect';
 import { MAX_DEFLATED_MESSAGE_BYTES, tooLargeToDeflate, type Courier } from './courier';
 import { ConnectionClosed, WebSocketClose } from './errors';
+import { hasHeader, headerPairs } from './headers';
 import type { ConnectOptions } from './options';
 import { invalidType, isToken } from './validation';
 import { CloseEvent, ErrorEvent } from './websocket_events';
@@ -516,22 +517,15 @@ function connectOptions(options: unknown, url: URL, subprotocols: string[], onRe
     target.username = '';
     target.password = '';
     result.url = target.href;
-    const headers = given.headers;
-    if (headers === undefined || (Array.isArray(headers) && !hasHeader(headers, 'authorization'))) {
+    // headerPairs() throws connect()'s own TypeError for bad headers, in any of their forms.
+    const headers = headerPairs(given.headers);
+    if (!hasHeader(headers, 'authorization')) {
       const credentials = `${percentDecode(url.username)}:${percentDecode(url.password)}`;
-      result.headers = [...((headers as string[] | undefined) ?? []), 'Authorization', `Basic ${Buffer.from(credentials, 'utf8').toString('base64')}`];
+      result.headers = [...headers, 'Authorization', `Basic ${Buffer.from(credentials, 'utf8').toString('base64')}`];
     }
   }
   // connect() checks every value and key; an unknown key is its TypeError.
   return result as unknown as ConnectOptions;
-}
-
-function hasHeader(headers: readonly unknown[], name: string): boolean {
-  for (let index = 0; index < headers.length; index += 2) {
-    const header = headers[index];
-    if (typeof header === 'string' && header.toLowerCase() === name) return true;
-  }
-  return false;
 }
 
 function percentDecode(text: string): string {

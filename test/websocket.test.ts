@@ -145,11 +145,18 @@ describe('new WebSocket(url, protocols, options)', () => {
     await opened(withCredentials);
     const ownAuthorization = open(`ws://user:pass@127.0.0.1:${server.port}/`, [], { headers: ['Authorization', 'Bearer t'] });
     await opened(ownAuthorization);
+    // The object and Headers forms of `headers` too: their Authorization wins, and the credentials join the rest.
+    const objectAuthorization = open(`ws://user:pass@127.0.0.1:${server.port}/`, [], { headers: { authorization: 'Bearer o' } });
+    await opened(objectAuthorization);
+    const headersAndCredentials = open(`ws://user:pass@127.0.0.1:${server.port}/`, [], { headers: new Headers({ 'X-Test': 'map' }) });
+    await opened(headersAndCredentials);
 
     expect(seen.map((headers) => [headers['x-test'], headers.authorization])).toEqual([
       ['yes', undefined],
       [undefined, `Basic ${Buffer.from('user:p@ss').toString('base64')}`],
       [undefined, 'Bearer t'],
+      [undefined, 'Bearer o'],
+      ['map', `Basic ${Buffer.from('user:pass').toString('base64')}`],
     ]);
   });
 
