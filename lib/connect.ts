@@ -5,6 +5,7 @@
 import type { LookupAddress } from 'node:dns';
 import { statSync } from 'node:fs';
 import { numericAddress, resolveAddresses } from './addresses';
+import { markFailedByClient } from './client_failures';
 import { startCourier, type CourierDriver, type Negotiated } from './courier';
 import { setDeadline, type Deadline } from './deadlines';
 import { ConnectionFailed, General, WebSocketClose, type FailurePhase } from './errors';
@@ -243,6 +244,7 @@ class ConnectionRun {
       return;
     }
     if (code === 1000 || code === 1005) this.#settle(() => this.#resolvePromise([code, reason]));
+    else if (initiator === 'failed') this.#settle(() => this.#rejectPromise(markFailedByClient(new WebSocketClose(code, reason))));
     else this.#settle(() => this.#rejectPromise(new WebSocketClose(code, reason)));
   }
 

@@ -27,8 +27,12 @@ export enum NativeEventKind {
   Drained = 6,
 }
 
-/** Who sent the close frame that ended the connection. */
-export type CloseInitiator = 'local' | 'remote' | 'none';
+/**
+ * Who sent the close frame that ended the connection: 'local' (answered by
+ * the server), 'remote', 'failed' (ours, failing the connection because the
+ * server broke a rule: not waited for, so not clean) or 'none'.
+ */
+export type CloseInitiator = 'local' | 'remote' | 'failed' | 'none';
 
 export type NativeEventPayload =
   | readonly [subprotocol: string, extensions: string]
