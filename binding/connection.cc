@@ -337,8 +337,11 @@ void Connection::OnClosed() {
   send_.Settle(wsi_);
   switch (closing_.outcome()) {
     case ClosingHandshake::Outcome::kClean:
-    case ClosingHandshake::Outcome::kFailedByUs:
       FinishClosed(closing_.code, closing_.reason, CloseInitiator::kLocal);
+      return;
+    case ClosingHandshake::Outcome::kFailedByUs:
+      // Not clean: the server broke a rule and we did not wait for its answer.
+      FinishClosed(closing_.code, closing_.reason, CloseInitiator::kFailed);
       return;
     case ClosingHandshake::Outcome::kRemote:
       FinishClosed(closing_.peer_code, closing_.peer_reason, CloseInitiator::kRemote);

@@ -47,6 +47,7 @@ Napi::Object Vocabulary(Napi::Env env) {
   vocabulary.Set("CloseInitiator", Names<CloseInitiator>(env, {
                                                                   {"local", CloseInitiator::kLocal},
                                                                   {"remote", CloseInitiator::kRemote},
+                                                                  {"failed", CloseInitiator::kFailed},
                                                                   {"none", CloseInitiator::kNone},
                                                               }));
   return vocabulary;

@@ -23,7 +23,9 @@ enum class EventKind : uint32_t {
 // not be made, so there is nothing to retry.
 enum class FailurePhase : uint32_t { kSetup, kConnect, kTls, kHandshake, kOpen, kTimeout };
 
-// Who sent the close frame that ended the connection; kNone: nobody did.
-enum class CloseInitiator : uint32_t { kLocal, kRemote, kNone };
+// Who sent the close frame that ended the connection; kFailed: we did, failing
+// the connection for a broken rule, without waiting for an answer (not
+// clean); kNone: nobody did.
+enum class CloseInitiator : uint32_t { kLocal, kRemote, kFailed, kNone };
 
 }  // namespace lwsnode

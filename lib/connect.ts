@@ -5,7 +5,8 @@
 import type { LookupAddress } from 'node:dns';
 import { statSync } from 'node:fs';
 import { numericAddress, resolveAddresses } from './addresses';
-import { Courier, type Negotiated } from './courier';
+import { markFailedByClient } from './client_failures';
+import { startCourier, type CourierDriver, type Negotiated } from './courier';
 import { debugLogger } from './debug_log';
 import { setDeadline, type Deadline } from './deadlines';
 import { ConnectionFailed, General, WebSocketClose, type FailurePhase, type HandshakeResponse } from './errors';
@@ -57,7 +58,7 @@ class ConnectionRun {
   #resolvePromise!: (result: CloseResult) => void;
   #rejectPromise!: (reason: unknown) => void;
   #connection: NativeConnection | undefined;
-  #courier: Courier | undefined;
+  #courier: CourierDriver | undefined;
   #settled = false;
   /** Addresses not tried yet, and why each tried one failed. */
   #remaining: LookupAddress[] = [];
@@ -206,7 +207,7 @@ class ConnectionRun {
           this.#courier?.deliver({ binary: true, data: payload as Buffer });
           break;
         case NativeEventKind.Drained:
-          this.#courier?.drainedEvent();
+          this.#courier?.drainEvent();
           break;
         case NativeEventKind.Closed: {
           const closed = payload as NativeClosed;
@@ -229,10 +230,10 @@ class ConnectionRun {
     const connection = this.#connection as NativeConnection;
     const { onReady } = this.#settings;
     this.#opened();
-    const courier = new Courier(connection, this.promise, negotiated);
-    this.#courier = courier;
+    const driver = startCourier(connection, this.promise, negotiated);
+    this.#courier = driver;
     try {
-      onReady(courier);
+      onReady(driver.courier);
     } catch (error) {
       // Perl: an exception from on_ready rejects the promise with it. The
       // connection cannot go on without its runner, so it is closed.
@@ -248,6 +249,7 @@ class ConnectionRun {
       return;
     }
     if (code === 1000 || code === 1005) this.#settle(() => this.#resolvePromise([code, reason]));
+    else if (initiator === 'failed') this.#settle(() => this.#rejectPromise(markFailedByClient(new WebSocketClose(code, reason))));
     else this.#settle(() => this.#rejectPromise(new WebSocketClose(code, reason)));
   }
 

@@ -1,8 +1,11 @@
 /**
  * The Courier: what on_ready receives to run one connection, as Perl's
- * Net::Libwebsockets::WebSocket::Courier. No public constructor.
+ * Net::Libwebsockets::WebSocket::Courier. No public constructor: connect()
+ * makes one with startCourier(), and drives it through the CourierDriver
+ * that returns, which is not part of the Courier's own surface.
  */
 import { isSendableCloseCode, MAX_REASON_BYTES, SENDABLE_CLOSE_CODES, truncateReason } from './close_rules';
+import { ConnectionClosed, NotSent } from './errors';
 import type { NativeConnection } from './native';
 import { describe, invalidRange, invalidType } from './validation';
 
@@ -31,13 +34,31 @@ export function tooLargeToDeflate(method: string, bytes: number): RangeError {
 /** The most payload a control frame (ping, pong, close) carries: RFC 6455 5.5. */
 const MAX_CONTROL_PAYLOAD_BYTES = 125;
 
-/** What the server's handshake response settled. */
+/** @internal What the server's handshake response settled. */
 export interface Negotiated {
   protocol: string;
   extensions: string;
 }
 
-type Message = { binary: false; data: string } | { binary: true; data: Buffer };
+/** @internal A message as connect() hands it to the Courier. */
+export type Message = { binary: false; data: string } | { binary: true; data: Buffer };
+
+/** @internal What connect() holds to run a Courier: the calls that are not the Courier's public API. */
+export interface CourierDriver {
+  readonly courier: Courier;
+  /** A message arrived. */
+  deliver(message: Message): void;
+  /** buffered_amount fell to the threshold being watched (the addon's Drained event). */
+  drainEvent(): void;
+  /** The connection is over: messages held by pause() are delivered now, since nothing is left to hold back. */
+  end(): void;
+}
+
+// Only startCourier() has it, so `new Courier()` from outside fails at run
+// time as `private` makes it fail at compile time.
+const constructing = Symbol('Courier');
+// Set by the class's static block, where the private members are in reach.
+let drive: (connection: NativeConnection, settled: Promise<[number, string]>, negotiated: Negotiated) => CourierDriver;
 
 const disposeSymbol: typeof Symbol.dispose = Symbol.dispose ?? Symbol.for('nodejs.dispose');
 
@@ -58,12 +79,24 @@ export class Courier {
   /** drained() promises waiting, each for its threshold. */
   #drainWaiters: Array<{ threshold: number; resolve: () => void; reject: (error: Error) => void }> = [];
 
-  /** @internal Created by connect(); not part of the public API. */
-  constructor(connection: NativeConnection, settled: Promise<[number, string]>, negotiated: Negotiated) {
+  private constructor(token: symbol, connection: NativeConnection, settled: Promise<[number, string]>, negotiated: Negotiated) {
+    if (token !== constructing) throw new TypeError('Courier has no public constructor: connect() passes one to on_ready');
     this.#native = connection;
     this.#settled = settled;
     this.#negotiated = negotiated;
     this.#deflate = negotiated.extensions.includes('permessage-deflate');
+  }
+
+  static {
+    drive = (connection, settled, negotiated) => {
+      const courier = new Courier(constructing, connection, settled, negotiated);
+      return {
+        courier,
+        deliver: (message) => courier.#deliver(message),
+        drainEvent: () => courier.#drained(),
+        end: () => courier.#end(),
+      };
+    };
   }
 
   /** The subprotocol the server accepted, or '' (beyond Perl). */
@@ -88,7 +121,7 @@ export class Courier {
     this.#binaryListeners = [...this.#binaryListeners, listener];
   }
 
-  /** Queues a text message; messages go out in the order queued. */
+  /** Queues a text message; messages go out in the order queued. Throws ConnectionClosed once closing started. */
   send_text(text: string): void {
     if (typeof text !== 'string') throw invalidType('a string', 'send_text() message', text);
     this.#assertOpen('send_text');
@@ -135,13 +168,13 @@ export class Courier {
   /**
    * Resolves once buffered_amount is at most `threshold` bytes (beyond
    * Perl): await it between sends to stream without unbounded memory.
-   * Rejects (code ERR_LWS_NOT_SENT) if the connection ends with more queued.
+   * Rejects with NotSent (code ERR_LWS_NOT_SENT) if the connection ends with more queued.
    */
   drained(threshold = 0): Promise<void> {
     if (typeof threshold !== 'number' || !Number.isInteger(threshold) || threshold < 0)
       throw invalidType('a byte count (an integer >= 0)', 'drained() threshold', threshold);
     if (this.#native.bufferedAmount <= threshold) return Promise.resolve();
-    if (this.#ended) return Promise.reject(notSent(this.#native.bufferedAmount));
+    if (this.#ended) return Promise.reject(new NotSent(this.#native.bufferedAmount));
     return new Promise((resolve, reject) => {
       this.#drainWaiters.push({ threshold, resolve, reject });
       this.#watchDrain();
@@ -184,8 +217,8 @@ export class Courier {
     return { resume, [disposeSymbol]: resume };
   }
 
-  /** @internal buffered_amount fell to the threshold being watched. */
-  drainedEvent(): void {
+  /** buffered_amount fell to the threshold being watched. */
+  #drained(): void {
     const buffered = this.#native.bufferedAmount;
     const waiting = this.#drainWaiters;
     this.#drainWaiters = waiting.filter((waiter) => waiter.threshold < buffered);
@@ -197,26 +230,21 @@ export class Courier {
   #watchDrain(): void {
     if (!this.#drainWaiters.length) return;
     const threshold = Math.max(...this.#drainWaiters.map((waiter) => waiter.threshold));
-    if (this.#native.watchDrain(threshold)) this.drainedEvent();
+    if (this.#native.watchDrain(threshold)) this.#drained();
   }
 
-  /** @internal A message arrived. */
-  deliver(message: Message): void {
+  #deliver(message: Message): void {
     if (this.#pauses > 0 || this.#held.length) this.#held.push(message);
     else this.#dispatch(message);
   }
 
-  /**
-   * @internal The connection is over: messages held by pause() are
-   * delivered now, since nothing is left to hold back.
-   */
-  end(): void {
+  #end(): void {
     this.#ended = true;
     this.#pauses = 0;
     const buffered = this.#native.bufferedAmount;
     for (const waiter of this.#drainWaiters.splice(0)) {
       if (buffered <= waiter.threshold) waiter.resolve();
-      else waiter.reject(notSent(buffered));
+      else waiter.reject(new NotSent(buffered));
     }
     this.#drainHeld();
   }
@@ -250,15 +278,13 @@ export class Courier {
   }
 
   #assertOpen(method: string): void {
-    if (this.#closing || this.#ended) {
-      const error = new Error(`${method}() called after the connection ${this.#ended ? 'closed' : 'started closing'}`);
-      throw Object.assign(error, { code: 'ERR_LWS_CLOSED' });
-    }
+    if (this.#closing || this.#ended) throw new ConnectionClosed(method, this.#ended);
   }
 }
 
-function notSent(bytes: number): Error {
-  return Object.assign(new Error(`the connection ended with ${bytes} queued bytes not sent`), { code: 'ERR_LWS_NOT_SENT', bytes });
+/** @internal connect()'s way to make the Courier of a connection whose handshake completed. */
+export function startCourier(connection: NativeConnection, settled: Promise<[number, string]>, negotiated: Negotiated): CourierDriver {
+  return drive(connection, settled, negotiated);
 }
 
 /** The reason as it can go out: truncateReason(), with a warning when it cut. */

@@ -1,10 +1,11 @@
 /**
  * The errors connect()'s promise rejects with, as in Perl's
  * Net::Libwebsockets::X: `X.Base` and its subclasses, each with a stable
- * Node-style `code` and Perl's `get(name)` for its attributes.
+ * Node-style `code` and Perl's `get(name)` for its attributes; and the two
+ * the Courier throws or rejects with (ConnectionClosed, NotSent).
  */
 
-/** Base class of every error this package rejects with. */
+/** Base class of every error this package throws or rejects with, other than option errors. */
 export class Base extends Error {
   /** Stable identifier for programs, in Node's style. */
   readonly code: string = 'ERR_LWS';
@@ -111,5 +112,29 @@ export class General extends Base {
 
   constructor(message: string) {
     super(message, { message });
+  }
+}
+
+/** send_text() or send_binary() was called once close() had been called or the connection had ended. */
+export class ConnectionClosed extends Base {
+  override readonly code = 'ERR_LWS_CLOSED';
+  /** The method called: 'send_text' or 'send_binary' (as `get('method')`). */
+  readonly method: string;
+
+  constructor(method: string, ended: boolean) {
+    super(`${method}() called after the connection ${ended ? 'closed' : 'started closing'}`, { method });
+    this.method = method;
+  }
+}
+
+/** drained() waited, and the connection ended with bytes still queued. */
+export class NotSent extends Base {
+  override readonly code = 'ERR_LWS_NOT_SENT';
+  /** The bytes left queued, never sent (as `get('bytes')`). */
+  readonly bytes: number;
+
+  constructor(bytes: number) {
+    super(`the connection ended with ${bytes} queued bytes not sent`, { bytes });
+    this.bytes = bytes;
   }
 }

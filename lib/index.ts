@@ -7,7 +7,8 @@ import * as X from './errors';
 export { connect, type CloseResult } from './connect';
 export { Courier, type PauseHandle, type TextListener, type BinaryListener } from './courier';
 export type { ConnectOptions, CompressionOption, DeflateAttributes, ContextMode } from './options';
-export { Base, WebSocketClose, ConnectionFailed, General, type FailurePhase, type HandshakeResponse } from './errors';
+export type { HeadersOption } from './headers';
+export { Base, WebSocketClose, ConnectionFailed, General, ConnectionClosed, NotSent, type FailurePhase, type HandshakeResponse } from './errors';
 export { Logger, type LoggerOptions } from './logger';
 export * from './constants';
 /** The error classes under Perl's namespace: X.Base, X.WebSocketClose, … */

@@ -24,8 +24,12 @@ const EVENT_KINDS = ['Open', 'Text', 'Binary', 'Closed', 'Failed', 'Connected', 
 /** Where a connection was when it failed; 'setup': the context or vhost could not be made. */
 const FAILURE_PHASES = ['setup', 'connect', 'tls', 'handshake', 'open', 'timeout'] as const;
 
-/** Who sent the close frame that ended the connection. */
-const CLOSE_INITIATORS = ['local', 'remote', 'none'] as const;
+/**
+ * Who sent the close frame that ended the connection: 'local' (answered by
+ * the server), 'remote', 'failed' (ours, failing the connection because the
+ * server broke a rule: not waited for, so not clean) or 'none'.
+ */
+const CLOSE_INITIATORS = ['local', 'remote', 'failed', 'none'] as const;
 
 export type NativeFailurePhase = (typeof FAILURE_PHASES)[number];
 export type CloseInitiator = (typeof CLOSE_INITIATORS)[number];

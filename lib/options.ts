@@ -6,6 +6,7 @@
 import type { LookupAddress, LookupAllOptions } from 'node:dns';
 import { native, type NativeConnectionOptions } from './native';
 import type { Courier } from './courier';
+import { headerPairs, type HeadersOption } from './headers';
 import { Logger } from './logger';
 import { parseProxy, type Proxy } from './proxy';
 import { parseTlsMaterial, parseTlsRelaxations, type PemInput, type TlsMaterial } from './tls_options';
@@ -26,8 +27,8 @@ export interface ConnectOptions {
   subprotocols?: readonly string[];
   /** 'deflate', or a list of setups: ['deflate', { …attributes }, 'deflate', …]; [] for none. */
   compression?: CompressionOption;
-  /** Extra handshake headers as flat pairs: ['X-Foo', 'foo', 'X-Bar', 'bar']. */
-  headers?: readonly string[];
+  /** Extra handshake headers: flat pairs ['X-Foo', 'foo', 'X-Bar', 'bar'], { 'X-Foo': 'foo' }, or a Headers or Map. */
+  headers?: HeadersOption;
   /** Seconds of silence after which a ping is sent (default 30). */
   ping_interval?: number;
   /** Seconds without valid traffic after which the connection is dropped (default 299). */
@@ -128,17 +129,6 @@ const KNOWN = new Set([
 ]);
 const REQUIRED = ['url', 'on_ready'];
 
-// Headers lws writes itself; a second copy would make the handshake invalid.
-const RESERVED_HEADERS = new Set([
-  'host',
-  'upgrade',
-  'connection',
-  'sec-websocket-key',
-  'sec-websocket-version',
-  'sec-websocket-protocol',
-  'sec-websocket-extensions',
-]);
-
 /** Validates connect()'s options; throws before anything touches the network. */
 export function parseConnectOptions(options: unknown): ConnectSettings {
   if (typeof options !== 'object' || options === null || Array.isArray(options))
@@ -227,22 +217,11 @@ function parseSubprotocols(value: unknown): string {
   return value.join(', ');
 }
 
+/** The headers as lws writes them: 'Name:' then the value. */
 function parseHeaders(value: unknown): string[] {
-  if (value === undefined) return [];
-  if (!Array.isArray(value)) throw invalidType("a flat array of header pairs ['Name', 'value', …]", 'headers', value);
-  if (value.length % 2 !== 0) throw invalidType('an even number of entries (name, value pairs)', 'headers', value);
-  const headers: string[] = [];
-  for (let index = 0; index < value.length; index += 2) {
-    const name: unknown = value[index];
-    const headerValue: unknown = value[index + 1];
-    if (typeof name !== 'string' || !isToken(name)) throw invalidType('a header name (an RFC 7230 token)', `headers[${index}]`, name);
-    if (RESERVED_HEADERS.has(name.toLowerCase()))
-      throw invalidType('a header that lws does not set itself', `headers[${index}]`, name);
-    if (typeof headerValue !== 'string' || /[\r\n\0]/.test(headerValue))
-      throw invalidType('a header value string without CR, LF or NUL', `headers[${index + 1}]`, headerValue);
-    headers.push(`${name}:`, headerValue);
-  }
-  return headers;
+  const pairs = headerPairs(value);
+  for (let index = 0; index < pairs.length; index += 2) pairs[index] = `${pairs[index] as string}:`;
+  return pairs;
 }
 
 /** The permessage-deflate offer (RFC 7692) for the compression option. */

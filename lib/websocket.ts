@@ -8,11 +8,14 @@
  */
 import { Blob } from 'node:buffer';
 import { types } from 'node:util';
+import { isBadPort } from './bad_ports';
+import { isFailedByClient } from './client_failures';
 import { isWhatwgCloseCode, MAX_REASON_BYTES, reasonFits } from './close_rules';
 import { connect, type CloseResult } from './connect';
 import { MAX_DEFLATED_MESSAGE_BYTES, tooLargeToDeflate, type Courier } from './courier';
-import { WebSocketClose } from './errors';
-import type { ConnectOptions } from './options';
+import { ConnectionClosed, ConnectionFailed, WebSocketClose, type FailurePhase } from './errors';
+import { hasHeader, headerPairs } from './headers';
+import { parseConnectOptions, type ConnectOptions } from './options';
 import { invalidType, isToken } from './validation';
 import { CloseEvent, ErrorEvent } from './websocket_events';
 
@@ -73,6 +76,9 @@ type Outgoing =
   | { kind: 'blob'; bytes: Uint8Array | undefined; size: number }
   | { kind: 'close'; code: number; reason: string; size: 0 };
 
+/** What the `close` event of a failed connection says (the spec's "fail the WebSocket connection"). */
+const FAILED = { wasClean: false, code: 1006, reason: '' } as const;
+
 interface HandlerSlot {
   handler: (this: WebSocket, event: Event) => unknown;
   /** What addEventListener() holds; it stays while the attribute is non-null, so the handler keeps its place in the listener order. */
@@ -83,8 +89,12 @@ interface HandlerSlot {
  * The WHATWG WebSocket interface on libwebsockets. `new WebSocket(url,
  * protocols?, options?)`: `url` is ws:, wss:, http: or https: (the latter
  * two mapped to ws: and wss:); `options` are connect()'s other options
- * (see WebSocketOptions). A bad URL or protocol list throws a SyntaxError
- * DOMException; a bad option throws connect()'s TypeError or RangeError.
+ * (see WebSocketOptions), a Node extra: a third argument that is not an
+ * object, and any argument after it, is ignored, as WebIDL ignores extra
+ * arguments. A bad URL or protocol list throws a SyntaxError DOMException;
+ * a bad option throws connect()'s TypeError or RangeError. A port the
+ * Fetch standard blocks fails the connection (`error`, then `close` 1006)
+ * without connecting, as in browsers.
  *
  * `binaryType` defaults to the spec's 'blob' (node:buffer's Blob); 'arraybuffer'
  * and ws's 'nodebuffer' (a Buffer, no copy) are the alternatives.
@@ -115,18 +125,35 @@ export class WebSocket extends EventTarget {
   /** Drops the opening when close() is called while CONNECTING. */
   readonly #opening = new AbortController();
 
-  constructor(url: string | URL, protocols: string | readonly string[] = [], options: WebSocketOptions = {}) {
+  constructor(url: string | URL, protocols: string | readonly string[] = [], options?: WebSocketOptions) {
     super();
     // WebIDL: a missing required argument is a TypeError, not an invalid URL.
     if (arguments.length === 0) throw new TypeError("Failed to construct 'WebSocket': 1 argument required, but only 0 present.");
     this.#url = parseUrl(url);
     const subprotocols = parseProtocols(protocols);
+    // A browser program's stray third argument (WPT passes a string) is not
+    // this package's options: only an object is.
+    const given = typeof options === 'object' && options !== null ? options : {};
+    const settings = connectOptions(given, this.#url, subprotocols, (courier) => this.#onReady(courier, subprotocols), this.#opening.signal);
+    if (isBadPort(this.#url.port)) {
+      // Checked all the same: a bad option is a bug whatever the port.
+      parseConnectOptions(settings);
+      this.#failure = this.#connectionFailed('connect', `port ${this.#url.port} is a bad port (Fetch standard, port blocking): not connected`);
+      // Fetch reports it as a network error: the events come in a task of their own.
+      setImmediate(() => this.#finish(FAILED, this.#failure));
+      return;
+    }
     // connect() validates the options and throws synchronously; nothing has
     // touched the network if it does.
-    const settled = connect(connectOptions(options, this.#url, subprotocols, (courier) => this.#onReady(courier), this.#opening.signal));
-    settled.then(
+    connect(settings).then(
       ([code, reason]: CloseResult) => this.#onEnded(code, reason),
-      (error: unknown) => (error instanceof WebSocketClose ? this.#onEnded(error.status, error.reason) : this.#onFailed(error)),
+      (error: unknown) => {
+        // lws failed the connection for a protocol violation (its close code
+        // went to the server): the spec's failed connection, not a clean close.
+        if (isFailedByClient(error)) this.#onFailed(error);
+        else if (error instanceof WebSocketClose) this.#onEnded(error.status, error.reason);
+        else this.#onFailed(error);
+      },
     );
   }
 
@@ -270,7 +297,7 @@ export class WebSocket extends EventTarget {
       // The attempt is dropped at once; the events fire in a task of their
       // own, as the spec has it.
       this.#opening.abort(failure);
-      setImmediate(() => this.#finish({ wasClean: false, code: 1006, reason: '' }, failure));
+      setImmediate(() => this.#finish(FAILED, failure));
       return;
     }
     this.#readyState = CLOSING;
@@ -279,7 +306,7 @@ export class WebSocket extends EventTarget {
     else this.#transmit(message);
   }
 
-  #onReady(courier: Courier): void {
+  #onReady(courier: Courier, requested: readonly string[]): void {
     if (this.#readyState !== CONNECTING) {
       // close() was called while connecting and the events have been (or
       // are about to be) fired: end this connection, quietly.
@@ -287,6 +314,15 @@ export class WebSocket extends EventTarget {
       courier.on_binary(() => {});
       courier.close(1001);
       return;
+    }
+    if (requested.length && !courier.protocol) {
+      // Spec (establish a WebSocket connection): protocols were requested and
+      // the response has no Sec-WebSocket-Protocol, so the connection fails.
+      // Thrown from on_ready, it makes connect() close the connection and
+      // reject with it: `error` with this error, then `close` 1006.
+      courier.on_text(() => {});
+      courier.on_binary(() => {});
+      throw this.#connectionFailed('handshake', `the server selected none of the subprotocols requested (${requested.join(', ')})`);
     }
     this.#courier = courier;
     this.#protocol = courier.protocol;
@@ -327,13 +363,21 @@ export class WebSocket extends EventTarget {
 
   /** The closing handshake completed (connect() resolved, or rejected with WebSocketClose). */
   #onEnded(code: number, reason: string): void {
-    if (this.#failure !== undefined) this.#finish({ wasClean: false, code: 1006, reason: '' }, this.#failure);
+    if (this.#failure !== undefined) this.#finish(FAILED, this.#failure);
     else this.#finish({ wasClean: true, code, reason });
   }
 
-  /** No closing handshake: ConnectionFailed, General. */
+  /** No clean closing handshake: ConnectionFailed, General, a close that failed the connection. */
   #onFailed(error: unknown): void {
-    this.#finish({ wasClean: false, code: 1006, reason: '' }, this.#failure ?? error);
+    this.#finish(FAILED, this.#failure ?? error);
+  }
+
+  /** A ConnectionFailed for this WebSocket's URL, as connect() would make it. */
+  #connectionFailed(phase: FailurePhase, cause: string): ConnectionFailed {
+    const { hostname, port, protocol } = this.#url;
+    // URL keeps an IPv6 literal's brackets; connect()'s errors do not.
+    const host = hostname.startsWith('[') ? hostname.slice(1, -1) : hostname;
+    return new ConnectionFailed({ host, port: port ? Number(port) : protocol === 'wss:' ? 443 : 80, phase, cause });
   }
 
   /** Spec "the WebSocket connection is closed": CLOSED, `error` if it failed, then `close`. */
@@ -344,10 +388,7 @@ export class WebSocket extends EventTarget {
     this.#discardedBytes += this.#outgoingBytes;
     this.#outgoingBytes = 0;
     this.#outgoing.length = 0;
-    if (failure !== undefined) {
-      const message = failure instanceof Error ? failure.message : String(failure);
-      this.dispatchEvent(new ErrorEvent('error', { message, error: failure }));
-    }
+    if (failure !== undefined) this.dispatchEvent(new ErrorEvent('error', { message: failureMessage(failure), error: failure }));
     this.dispatchEvent(new CloseEvent('close', init));
   }
 
@@ -384,7 +425,7 @@ export class WebSocket extends EventTarget {
     } catch (error) {
       // The server closed (or the connection dropped) before this message
       // was handed over: the spec discards it, counted in bufferedAmount.
-      if ((error as { code?: unknown } | null)?.code !== 'ERR_LWS_CLOSED') throw error;
+      if (!(error instanceof ConnectionClosed)) throw error;
       this.#discardedBytes += message.size;
     }
   }
@@ -516,22 +557,24 @@ function connectOptions(options: unknown, url: URL, subprotocols: string[], onRe
     target.username = '';
     target.password = '';
     result.url = target.href;
-    const headers = given.headers;
-    if (headers === undefined || (Array.isArray(headers) && !hasHeader(headers, 'authorization'))) {
+    // headerPairs() throws connect()'s own TypeError for bad headers, in any of their forms.
+    const headers = headerPairs(given.headers);
+    if (!hasHeader(headers, 'authorization')) {
       const credentials = `${percentDecode(url.username)}:${percentDecode(url.password)}`;
-      result.headers = [...((headers as string[] | undefined) ?? []), 'Authorization', `Basic ${Buffer.from(credentials, 'utf8').toString('base64')}`];
+      result.headers = [...headers, 'Authorization', `Basic ${Buffer.from(credentials, 'utf8').toString('base64')}`];
     }
   }
   // connect() checks every value and key; an unknown key is its TypeError.
   return result as unknown as ConnectOptions;
 }
 
-function hasHeader(headers: readonly unknown[], name: string): boolean {
-  for (let index = 0; index < headers.length; index += 2) {
-    const header = headers[index];
-    if (typeof header === 'string' && header.toLowerCase() === name) return true;
+/** The `error` event's message: what failed, in words. */
+function failureMessage(failure: unknown): string {
+  if (isFailedByClient(failure)) {
+    const { status, reason } = failure as WebSocketClose;
+    return `the server broke the WebSocket protocol: the connection was failed with close code ${status}${reason ? ` (${reason})` : ''}`;
   }
-  return false;
+  return failure instanceof Error ? failure.message : String(failure);
 }
 
 function percentDecode(text: string): string {

@@ -5,7 +5,7 @@
  * count of event-loop turns (test/helpers/turns.ts).
  */
 import type { WebSocket } from 'ws';
-import { connect, ConnectionFailed, Logger, LLL_ERR, LLL_WARN, type Courier, type PauseHandle } from '../lib';
+import { connect, ConnectionFailed, Courier, Logger, LLL_ERR, LLL_WARN, NotSent, X, type PauseHandle } from '../lib';
 import { openClient, rejectionOf } from './helpers/client';
 import { notFoundServer, runCleanups, wsServer } from './helpers/per_test';
 import { echo } from './helpers/servers';
@@ -489,6 +489,12 @@ describe('on_ready', () => {
     const [code] = await serverCloses[0]!;
     expect(code).toBe(1011);
   });
+
+  test('the Courier on_ready gets is the only kind there is: `new Courier()` is a TypeError', () => {
+    const construct = Courier as unknown as new (...args: unknown[]) => Courier;
+    expect(() => new construct()).toThrow(new TypeError('Courier has no public constructor: connect() passes one to on_ready'));
+    expect(() => new construct(Symbol('Courier'), {}, Promise.resolve([1000, '']), { protocol: '', extensions: '' })).toThrow(TypeError);
+  });
 });
 
 describe('Logger', () => {
@@ -663,6 +669,12 @@ describe('buffered_amount', () => {
     socket.terminate();
 
     await expect(drained).rejects.toMatchObject({ code: 'ERR_LWS_NOT_SENT', message: expect.stringMatching(/^the connection ended with \d+ queued bytes not sent$/) });
+    // A class to test with instanceof; `bytes` as before, and as get('bytes').
+    const notSent = await drained.catch((error: unknown) => error);
+    expect(notSent).toBeInstanceOf(NotSent);
+    expect(notSent).toBeInstanceOf(X.Base);
+    expect((notSent as NotSent).bytes).toBeGreaterThan(0);
+    expect((notSent as NotSent).get('bytes')).toBe((notSent as NotSent).bytes);
     await expect(done).rejects.toBeInstanceOf(ConnectionFailed);
     expect(courier.buffered_amount).toBeGreaterThan(0);
   });

@@ -13,7 +13,7 @@ import { once } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import net from 'node:net';
 import type { ServerOptions, WebSocket } from 'ws';
-import { connect, ConnectionFailed, WebSocketClose, type ConnectOptions } from '../lib';
+import { connect, ConnectionClosed, ConnectionFailed, WebSocketClose, X, type ConnectOptions } from '../lib';
 import { echoOnce, openClient as open, rejectionOf, startClient } from './helpers/client';
 import { nodeChild, notFoundServer, onCleanup, rawServer, runCleanups, worker, wsServer } from './helpers/per_test';
 import { closePayload, frame, OP } from './helpers/raw_server';
@@ -45,8 +45,10 @@ function expectClosedError(run: () => unknown, pattern: RegExp): void {
   } catch (error) {
     thrown = error;
   }
-  expect(thrown).toBeInstanceOf(Error);
-  expect(thrown).toMatchObject({ code: 'ERR_LWS_CLOSED' });
+  // A class to test with instanceof, and the same code as ever.
+  expect(thrown).toBeInstanceOf(ConnectionClosed);
+  expect(thrown).toBeInstanceOf(X.Base);
+  expect(thrown).toMatchObject({ name: 'ConnectionClosed', code: 'ERR_LWS_CLOSED' });
   expect((thrown as Error).message).toMatch(pattern);
 }
 

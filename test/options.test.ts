@@ -6,6 +6,7 @@
  */
 import {
   connect,
+  ConnectionClosed,
   ConnectionFailed,
   HAS_PMD,
   LCCSCF_ALLOW_EXPIRED,
@@ -219,9 +220,9 @@ describe('connect() validation: subprotocols', () => {
 describe('connect() validation: headers', () => {
   test.each<[string, unknown, string]>([
     [
-      'not an array',
+      'a string',
       'X-One: 1',
-      "Expected a flat array of header pairs ['Name', 'value', …] for headers but received 'X-One: 1'",
+      "Expected a flat array ['Name', 'value', …], a plain object { Name: 'value' }, or a Headers or Map of names to values for headers but received 'X-One: 1'",
     ],
     ['odd length', ['X-One'], "Expected an even number of entries (name, value pairs) for headers but received [ 'X-One' ]"],
     [
@@ -270,6 +271,22 @@ describe('connect() validation: headers', () => {
       TypeError,
       `Expected a header that lws does not set itself for headers[2] but received '${name}'`,
     );
+  });
+
+  // The object and map forms are checked entry by entry as the flat array is.
+  test.each<[string, unknown, string]>([
+    ['an object with an invalid name', { 'X-Ok': '1', 'Bad Name': 'x' }, "Expected a header name (an RFC 7230 token) for a key of headers but received 'Bad Name'"],
+    ['an object with a reserved name', { host: 'evil' }, "Expected a header that lws does not set itself for a key of headers but received 'host'"],
+    ['an object with an injected value', { 'X-One': '1\r\nX-Evil: 1' }, `Expected a header value string without CR, LF or NUL for headers["X-One"] but received '1\\r\\nX-Evil: 1'`],
+    ['an object with a number value', { 'X-One': 1 }, 'Expected a header value string without CR, LF or NUL for headers["X-One"] but received 1'],
+    ['an object with a bad value in an array', { 'X-One': ['a', 'b\n'] }, `Expected a header value string without CR, LF or NUL for headers["X-One"][1] but received 'b\\n'`],
+    ['a Map with an invalid name', new Map([['Bad Name', 'x']]), "Expected a header name (an RFC 7230 token) for the name of headers entry 0 but received 'Bad Name'"],
+    ['a Map with a non-string value', new Map<string, unknown>([['X-Ok', '1'], ['X-Two', 2]]), 'Expected a header value string without CR, LF or NUL for the value of headers entry 1 but received 2'],
+    ['a Headers with a reserved name', new Headers({ Upgrade: 'h2c' }), "Expected a header that lws does not set itself for the name of headers entry 0 but received 'upgrade'"],
+    ['a Set of names', new Set(['X-One']), "Expected a [name, value] pair for headers entry 0 but received 'X-One'"],
+    ['a class instance', new Date(0), 'Expected a flat array [\'Name\', \'value\', …], a plain object { Name: \'value\' }, or a Headers or Map of names to values for headers but received 1970-01-01T00:00:00.000Z'],
+  ])('%s → TypeError', (_title, headers, message) => {
+    expectThrow(attempt({ url: DEAD_WS, on_ready: noop, headers }), TypeError, message);
   });
 });
 
@@ -500,6 +517,19 @@ describe('options reach the wire (ws server)', () => {
     server = await startUpgradeServer();
     await expect(connectAndClose(server.url, { event: 'libuv' })).resolves.toEqual([1000, '']);
     expect(server.accepted).toHaveLength(1);
+  });
+
+  test.each<[string, ConnectOptions['headers']]>([
+    ['a plain object', { 'X-One': '1', 'X-Two': ['two', 'deux'] }],
+    ['a Map', new Map([['X-One', '1'], ['X-Two', 'two, deux']])],
+    ['a Headers', new Headers([['X-One', '1'], ['X-Two', 'two'], ['X-Two', 'deux']])],
+  ])('headers as %s arrive as the flat array would send them', async (_title, headers) => {
+    server = await startUpgradeServer();
+    await expect(connectAndClose(server.url, { headers })).resolves.toEqual([1000, '']);
+    const { req } = await server.nextAccepted();
+    expect(req.headers['x-one']).toBe('1');
+    // Node's http joins repeated lines with ', ', as Headers joins repeated appends.
+    expect(req.headers['x-two']).toBe('two, deux');
   });
 
   test("headers ['X-One','1','X-Two','two'] arrive, once each, with the name's case", async () => {
@@ -836,16 +866,17 @@ describe('Courier send_* arguments', () => {
     expect(accepted.messages).toEqual(['before']);
 
     for (const error of whileClosing) {
-      expect(error).toBeInstanceOf(Error);
+      expect(error).toBeInstanceOf(ConnectionClosed);
       expect(error).toMatchObject({ code: 'ERR_LWS_CLOSED' });
     }
+    expect([(whileClosing[0] as ConnectionClosed).method, (whileClosing[1] as ConnectionClosed).get('method')]).toEqual(['send_text', 'send_binary']);
     expect((whileClosing[0] as Error).message).toMatch(/send_text\(\)/);
     expect((whileClosing[1] as Error).message).toMatch(/send_binary\(\)/);
 
     const courier = courierRef as Courier;
     for (const send of [() => courier.send_text('x'), () => courier.send_binary(new Uint8Array([1]))]) {
       const error = thrownBy(send);
-      expect(error).toBeInstanceOf(Error);
+      expect(error).toBeInstanceOf(ConnectionClosed);
       expect(error).toMatchObject({ code: 'ERR_LWS_CLOSED' });
     }
   });

@@ -138,6 +138,40 @@ function exportedNames(declarations: string): string[] {
   return checker.getExportsOfModule(moduleSymbol).map((symbol) => symbol.name).sort();
 }
 
+/**
+ * What a TypeScript file declares, as 'module.Name' and 'module.Class.member'
+ * (module: the path under lib/ or dist/, without .ts or .d.ts); with
+ * `internalOnly`, just the declarations whose doc comment has @internal.
+ */
+function declarations(root: string, file: string, internalOnly: boolean): string[] {
+  const source = ts.createSourceFile(file, fs.readFileSync(path.join(root, file), 'utf8'), ts.ScriptTarget.ES2022, true);
+  const module = file.replace(/(\.d)?\.m?ts$/, '');
+  const chosen = (node: ts.Node) => !internalOnly || ts.getJSDocTags(node).some((tag) => tag.tagName.text === 'internal');
+  const nameOf = (node: ts.Node): string | undefined => {
+    const name = (node as { name?: ts.Node }).name;
+    if (ts.isConstructorDeclaration(node)) return 'constructor';
+    return name && (ts.isIdentifier(name) || ts.isPrivateIdentifier(name)) ? name.text : undefined;
+  };
+  const names: string[] = [];
+  for (const statement of source.statements) {
+    const declared = ts.isVariableStatement(statement) ? statement.declarationList.declarations[0] : statement;
+    const name = declared && nameOf(declared);
+    if (!name) continue;
+    if (chosen(statement)) names.push(`${module}.${name}`);
+    if (!ts.isClassDeclaration(statement) && !ts.isInterfaceDeclaration(statement)) continue;
+    for (const member of statement.members) {
+      const memberName = nameOf(member);
+      if (memberName && chosen(member)) names.push(`${module}.${name}.${memberName}`);
+    }
+  }
+  return names;
+}
+
+/** Every .ts (or .d.ts) file under `root`, as paths relative to it. */
+function typeScriptFiles(root: string, declarationsOnly: boolean): string[] {
+  return (fs.readdirSync(root, { recursive: true }) as string[]).filter((file) => (declarationsOnly ? /\.d\.m?ts$/ : /(?<!\.d)\.m?ts$/).test(file)).sort();
+}
+
 let tmp: string;
 let toolsPath: string;
 let plainFiles: string[];
@@ -276,6 +310,23 @@ test('TypeScript (node16) type-checks a consumer of every export through both ex
   // consumer.mts took the "import" types and consumer.cts the "require" ones.
   const resolved = [...result.stdout.matchAll(/Module name 'libwebsockets' was successfully resolved to '([^']+)'/g)].map((m) => path.relative(installed, m[1]!));
   expect(new Set(resolved)).toEqual(new Set([path.join('dist', 'index.d.mts'), path.join('dist', 'index.d.ts')]));
+});
+
+test('the published declarations show no internal member: none marked @internal in lib/, nor the Courier\'s driver', () => {
+  const dist = path.join(installed, 'dist');
+  const published = new Set(typeScriptFiles(dist, true).flatMap((file) => declarations(dist, file, false)));
+  const lib = path.join(ROOT, 'lib');
+  const internal = typeScriptFiles(lib, false).flatMap((file) => declarations(lib, file, true));
+  // Sanity: the scan finds what is marked, and what a user must see.
+  expect(internal).toEqual(expect.arrayContaining(['courier.startCourier', 'courier.CourierDriver', 'logger.Logger.native', 'native.NativeAddon.vhostCount']));
+  expect([...published]).toEqual(expect.arrayContaining(['courier.Courier.send_text', 'courier.Courier.constructor', 'errors.ConnectionClosed', 'errors.NotSent']));
+  // What connect() calls on a Courier is no member of it, and never was public API.
+  const driver = ['courier.Courier.deliver', 'courier.Courier.end', 'courier.Courier.drainedEvent'];
+  expect([...internal, ...driver].filter((name) => published.has(name))).toEqual([]);
+  // The constructor is declared private, with none of the native types it takes.
+  const courier = fs.readFileSync(path.join(dist, 'courier.d.ts'), 'utf8');
+  expect(courier).toMatch(/^\s*private constructor\(\);$/m);
+  expect(courier).not.toMatch(/Native/);
 });
 
 test('a source build without the tools fails with what to install and how to retry', async () => {

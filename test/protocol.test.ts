@@ -522,6 +522,12 @@ describe('the opening handshake', () => {
     expectHandshakeFailure(refusal);
   });
 
+  test('requested subprotocols and none selected: connect() goes on (RFC 6455 allows it; only the WebSocket class fails it)', async () => {
+    const session = await open({ subprotocols: ['chat'] });
+    expect(session.peer.request.headers['sec-websocket-protocol']).toBe('chat');
+    await expectCleanClose(session);
+  });
+
   test('a requested subprotocol is accepted (baseline)', async () => {
     const session = await open(
       { subprotocols: ['chat', 'chat.v2'] },

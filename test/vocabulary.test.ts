@@ -13,7 +13,7 @@ test("the addon's export is what lib/ reads: every event kind, each a distinct n
   expect(new Set(Object.values(NativeEventKind)).size).toBe(7);
   expect(native.vocabulary.EventKind).toEqual(NativeEventKind);
   expect(Object.keys(native.vocabulary.FailurePhase as object).sort()).toEqual(['connect', 'handshake', 'open', 'setup', 'timeout', 'tls']);
-  expect(Object.keys(native.vocabulary.CloseInitiator as object).sort()).toEqual(['local', 'none', 'remote']);
+  expect(Object.keys(native.vocabulary.CloseInitiator as object).sort()).toEqual(['failed', 'local', 'none', 'remote']);
 });
 
 test('names map to numbers and back', () => {

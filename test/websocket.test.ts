@@ -10,8 +10,20 @@ import http from 'node:http';
 import path from 'node:path';
 import WebSocketWs, { type WebSocket as ServerSocket } from 'ws';
 import { Blob } from 'node:buffer';
-import { CloseEvent, ConnectionFailed, ErrorEvent, Logger, WebSocket, type WebSocketData } from '../lib';
-import { notFoundServer, onCleanup, runCleanups, wsServer } from './helpers/per_test';
+import type { LookupAddress } from 'node:dns';
+import {
+  CloseEvent,
+  ConnectionFailed,
+  ErrorEvent,
+  Logger,
+  WebSocket,
+  WebSocketClose,
+  type CloseEventInit,
+  type ErrorEventInit,
+  type WebSocketData,
+} from '../lib';
+import { notFoundServer, onCleanup, rawServer, runCleanups, wsServer } from './helpers/per_test';
+import { frame, OP } from './helpers/raw_server';
 import { echo, type WsServer } from './helpers/servers';
 import { closeSeen, freePort, spawnNode, type NodeChild } from './helpers/tools';
 
@@ -130,7 +142,8 @@ describe('new WebSocket(url, protocols, options)', () => {
     expect(() => new WebSocket(url, [], { url } as object)).toThrow('Not accepted in WebSocket options: url');
     expect(() => new WebSocket(url, [], { subprotocols: [] } as object)).toThrow(TypeError);
     expect(() => new WebSocket(url, [], { on_ready() {} } as object)).toThrow(TypeError);
-    expect(() => new WebSocket(url, [], null as unknown as object)).toThrow(TypeError);
+    // An object is the options: an array is a bad one (a string, or null, is ignored: see below).
+    expect(() => new WebSocket(url, [], [] as unknown as object)).toThrow('Expected an options object for WebSocket options but received []');
   });
 
   test('options reach the handshake (headers); URL credentials become a Basic Authorization header', async () => {
@@ -145,11 +158,18 @@ describe('new WebSocket(url, protocols, options)', () => {
     await opened(withCredentials);
     const ownAuthorization = open(`ws://user:pass@127.0.0.1:${server.port}/`, [], { headers: ['Authorization', 'Bearer t'] });
     await opened(ownAuthorization);
+    // The object and Headers forms of `headers` too: their Authorization wins, and the credentials join the rest.
+    const objectAuthorization = open(`ws://user:pass@127.0.0.1:${server.port}/`, [], { headers: { authorization: 'Bearer o' } });
+    await opened(objectAuthorization);
+    const headersAndCredentials = open(`ws://user:pass@127.0.0.1:${server.port}/`, [], { headers: new Headers({ 'X-Test': 'map' }) });
+    await opened(headersAndCredentials);
 
     expect(seen.map((headers) => [headers['x-test'], headers.authorization])).toEqual([
       ['yes', undefined],
       [undefined, `Basic ${Buffer.from('user:p@ss').toString('base64')}`],
       [undefined, 'Bearer t'],
+      [undefined, 'Bearer o'],
+      ['map', `Basic ${Buffer.from('user:pass').toString('base64')}`],
     ]);
   });
 
@@ -291,6 +311,8 @@ describe('closing', () => {
     for (const [code, reason] of [
       [1000, 'normal'],
       [1001, 'going away'],
+      // The server's own close frame, whatever its code: not a protocol violation of the server's.
+      [1002, 'you broke the protocol'],
       [4001, 'nope'],
     ] as const) {
       const server = await wsServer((socket) => socket.close(code, reason));
@@ -563,6 +585,140 @@ describe('failing to connect', () => {
     await closed;
     expect(log).toEqual(['error readyState=3', 'close 1006 "" wasClean=false readyState=3']);
     expect(lines.some((line) => line.includes('404'))).toBe(true);
+  });
+});
+
+describe('a server that breaks the protocol fails the connection (WHATWG "fail the WebSocket connection")', () => {
+  // lws still sends the server the RFC's close code; the close event reports
+  // 1006, not clean, after an error event, as browsers and undici do.
+  test.each<[string, number, Buffer, { max_message_size?: number }]>([
+    ['a masked frame', 1002, frame({ opcode: OP.TEXT, mask: true, payload: 'masked' }), {}],
+    ['a text message that is not UTF-8', 1007, frame({ opcode: OP.TEXT, payload: Buffer.from([0x68, 0xff, 0x69]) }), {}],
+    ['a message over max_message_size', 1009, frame({ opcode: OP.BINARY, payload: Buffer.alloc(11) }), { max_message_size: 10 }],
+  ])('%s: error, then close 1006 wasClean=false; the server gets %d', async (_title, code, violation, options) => {
+    const server = await rawServer();
+    const peer = server.nextPeer();
+    const socket = new WebSocket(server.url, [], options);
+    const { log, closed } = record(socket);
+    let errorEvent: ErrorEvent | undefined;
+    socket.onerror = (event) => (errorEvent = event);
+    socket.onopen = async () => (await peer).send(violation, frame({ opcode: OP.TEXT, payload: 'never delivered' }));
+
+    await closed;
+    expect(log).toEqual(['open readyState=1', 'error readyState=3', 'close 1006 "" wasClean=false readyState=3']);
+    expect(errorEvent?.error).toBeInstanceOf(WebSocketClose);
+    expect((errorEvent?.error as WebSocketClose).status).toBe(code);
+    expect(errorEvent?.message).toMatch(new RegExp(`^the server broke the WebSocket protocol: the connection was failed with close code ${code}`));
+    expect(await (await peer).clientClose).toMatchObject({ frame: true, code });
+  });
+});
+
+describe('subprotocols: a server that selects none of those requested fails the connection', () => {
+  test('no Sec-WebSocket-Protocol in the 101: error (a handshake ConnectionFailed), then close 1006, never open', async () => {
+    const server = await rawServer();
+    const socket = new WebSocket(server.url, ['chat', 'superchat']);
+    const { log, closed } = record(socket);
+    let errorEvent: ErrorEvent | undefined;
+    socket.onerror = (event) => (errorEvent = event);
+    // Were it to open, it is closed, so the log shows it (rather than a timeout).
+    socket.addEventListener('open', () => socket.close());
+
+    await closed;
+    expect(log).toEqual(['error readyState=3', 'close 1006 "" wasClean=false readyState=3']);
+    expect(socket.protocol).toBe('');
+    const failure = errorEvent?.error as ConnectionFailed;
+    expect(failure).toBeInstanceOf(ConnectionFailed);
+    expect([failure.phase, failure.host, failure.port]).toEqual(['handshake', '127.0.0.1', server.port]);
+    expect(failure.message).toMatch(/selected none of the subprotocols requested \(chat, superchat\)$/);
+    // The connection is ended, not left open: the server gets a close frame.
+    expect(await (await server.nextPeer()).clientClose).toMatchObject({ frame: true, code: 1011 });
+  });
+});
+
+describe('bad ports (Fetch standard port blocking)', () => {
+  /** A resolver that records every name it is asked for and answers 127.0.0.1. */
+  function recordingLookup(asked: string[]) {
+    return (hostname: string, _options: unknown, callback: (error: Error | null, addresses: LookupAddress[]) => void) => {
+      asked.push(hostname);
+      callback(null, [{ address: '127.0.0.1', family: 4 }]);
+    };
+  }
+
+  test.each(['ws://blocked.test:1/', 'ws://blocked.test:25/', 'wss://blocked.test:6000/', 'http://blocked.test:6697/', 'ws://blocked.test:10080/', 'ws://blocked.test:0/'])(
+    '%s: the constructor returns, then error, then close 1006, and nothing was resolved or connected',
+    async (url) => {
+      const asked: string[] = [];
+      const socket = new WebSocket(url, [], { lookup: recordingLookup(asked) });
+      expect(socket.readyState).toBe(WebSocket.CONNECTING);
+      const { log, closed } = record(socket);
+      let errorEvent: ErrorEvent | undefined;
+      socket.onerror = (event) => (errorEvent = event);
+
+      await closed;
+      expect(log).toEqual(['error readyState=3', 'close 1006 "" wasClean=false readyState=3']);
+      const port = new URL(url).port;
+      expect(errorEvent?.error).toBeInstanceOf(ConnectionFailed);
+      expect(errorEvent?.error).toMatchObject({ phase: 'connect', host: 'blocked.test', port: Number(port) });
+      expect(errorEvent?.message).toMatch(new RegExp(`port ${port} is a bad port`));
+      expect(asked).toEqual([]);
+    },
+  );
+
+  test('a port that is not bad is resolved and connected as usual (the recording resolver sees it)', async () => {
+    const server = await wsServer();
+    const asked: string[] = [];
+    const socket = open(`ws://allowed.test:${server.port}/`, [], { lookup: recordingLookup(asked) });
+    await opened(socket);
+    expect(asked).toEqual(['allowed.test']);
+  });
+
+  test('option errors still throw from the constructor', () => {
+    expect(() => new WebSocket('ws://127.0.0.1:25/', [], { ping_interval: 0 })).toThrow(RangeError);
+  });
+});
+
+describe('constructor arguments beyond the spec', () => {
+  test('a third argument that is not an object, and any argument after the options, is ignored (WPT Create-extra-argument)', async () => {
+    const server = await wsServer();
+    const construct = WebSocket as unknown as new (...args: unknown[]) => WebSocket;
+    for (const socket of [
+      new construct(server.url, 'echo', 'Stray argument'),
+      new construct(server.url, [], null),
+      new construct(server.url, [], { ping_interval: 5 }, 'extra', 42),
+    ]) {
+      const closed = once(socket, 'close');
+      onCleanup(() => {
+        socket.close();
+        return closed;
+      });
+      await opened(socket);
+    }
+  });
+});
+
+describe('CloseEvent and ErrorEvent', () => {
+  test('the type is required: no argument is a TypeError', () => {
+    for (const EventClass of [CloseEvent, ErrorEvent]) expect(() => new (EventClass as unknown as new () => Event)()).toThrow(TypeError);
+  });
+
+  test('each reports its own class name', () => {
+    expect(Object.prototype.toString.call(new CloseEvent('close'))).toBe('[object CloseEvent]');
+    expect(Object.prototype.toString.call(new ErrorEvent('error'))).toBe('[object ErrorEvent]');
+    expect(String(new CloseEvent('close'))).toBe('[object CloseEvent]');
+  });
+
+  test("ErrorEvent has HTML's filename, lineno and colno: '' and 0 unless given", () => {
+    const plain = new ErrorEvent('error', { message: 'm' });
+    expect([plain.message, plain.filename, plain.lineno, plain.colno, plain.error]).toEqual(['m', '', 0, 0, undefined]);
+    const located = new ErrorEvent('error', { filename: 'a.js', lineno: 3, colno: 7, error: 'e' });
+    expect([located.filename, located.lineno, located.colno, located.error]).toEqual(['a.js', 3, 7, 'e']);
+  });
+
+  test('init members are converted to their IDL types', () => {
+    const close = new CloseEvent('close', { wasClean: 'yes', code: 65536 + 1000, reason: 5 } as unknown as CloseEventInit);
+    expect([close.wasClean, close.code, close.reason]).toEqual([true, 1000, '5']);
+    const error = new ErrorEvent('error', { message: 1, lineno: -1, colno: Number.NaN } as unknown as ErrorEventInit);
+    expect([error.message, error.lineno, error.colno]).toEqual(['1', 2 ** 32 - 1, 0]);
   });
 });
 

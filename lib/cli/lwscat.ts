@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { connect, type CloseResult } from '../connect';
 import type { Courier, PauseHandle } from '../courier';
-import { ConnectionFailed, General, WebSocketClose } from '../errors';
+import { ConnectionClosed, ConnectionFailed, General, WebSocketClose } from '../errors';
 import { LLL_ERR, LLL_WARN, LWS_VERSION, set_log_level } from '../constants';
 import { parseCliArgs, UsageError, USAGE, type CliOptions, type Command } from './args';
 import { COMMANDS_HELP, parseLine } from './commands';
@@ -253,7 +253,7 @@ class Session {
     } catch (error) {
       // The server may close while stdin is still being read: the Courier
       // ends before the promise settles, so a send can come in between.
-      if (error instanceof Error && (error as NodeJS.ErrnoException).code === 'ERR_LWS_CLOSED') {
+      if (error instanceof ConnectionClosed) {
         this.#stopInput();
         return false;
       }
