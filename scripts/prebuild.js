@@ -33,7 +33,8 @@ const env = { ...process.env };
 delete env.LWS_USE_SYSTEM;
 execFileSync(process.execPath, [path.join(__dirname, 'build.js'), '--native-only'], { cwd: root, env, stdio: 'inherit' });
 
-const built = path.join(root, 'build', 'Release', 'lws.node');
+// Where build.js had cmake-js build it (LWS_ADDON_BUILD_DIR, as for a cross build, or build/).
+const built = path.join(path.resolve(root, process.env.LWS_ADDON_BUILD_DIR || 'build'), 'Release', 'lws.node');
 // Same test as node-gyp-build's, so the tag matches what it looks for.
 const libc = process.env.LIBC || (fs.existsSync('/etc/alpine-release') ? 'musl' : 'glibc');
 const name = require('../package.json').name;

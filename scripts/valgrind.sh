@@ -65,10 +65,10 @@ if ((shipped)); then
   unset LIBWEBSOCKETS_PREBUILD
   addon="$root/build/Release/lws.node"
 else
-  # lws: scripts/build-lws.sh into a build directory of its own, with -g
+  # lws: scripts/build-lws.js into a build directory of its own, with -g
   # added to its flags (CFLAGS seeds CMAKE_C_FLAGS when it configures).
   echo "valgrind.sh: lws with debug info (deps/.build/valgrind/lws, built once)…" >&2
-  prefix="$(LWS_BUILD_DIR="$work/lws" CFLAGS="-g" bash "$root/scripts/build-lws.sh")"
+  prefix="$(LWS_BUILD_DIR="$work/lws" CFLAGS="-g" node "$root/scripts/build-lws.js")"
   # The addon: cmake-js as scripts/build.js runs it, with -g added to the
   # Release flags, into a folder node-gyp-build takes as a prebuild root.
   echo "valgrind.sh: addon with debug info (deps/.build/valgrind/addon)…" >&2
