@@ -1,7 +1,7 @@
 /**
  * The package as a user gets it. beforeAll packs this checkout (dist/ as the
  * pretest script built it), adds a prebuilt binary the way `npm run
- * build:prebuild` makes one (scripts/prebuild.js, into a copy of the packed
+ * build:prebuild` makes one (tools/prebuild.js, into a copy of the packed
  * tree), packs again, and installs that tarball into a fresh project with
  * `npm ci --offline` (a lockfile made from ours, so only the npm cache that
  * setup.sh's `npm ci` filled is used) and no cmake, make or compiler on
@@ -80,7 +80,7 @@ beforeAll(async () => {
   ok(await run('tar', ['-xzf', plain.tarball, '-C', stage], { cwd: tmp }), 'tar');
   const tree = path.join(stage, 'package');
   fs.rmSync(path.join(tree, 'prebuilds'), { recursive: true, force: true });
-  ok(await run(process.execPath, [path.join(ROOT, 'scripts', 'prebuild.js'), '--out-dir', tree], { cwd: ROOT }), 'scripts/prebuild.js');
+  ok(await run(process.execPath, [path.join(ROOT, 'tools', 'prebuild.js'), '--out-dir', tree], { cwd: ROOT }), 'tools/prebuild.js');
   const prebuilt = await pack(tree, path.join(tmp, 'prebuilt'));
   expect(prebuilt.files).toContain(PREBUILD);
 

@@ -31,7 +31,7 @@ const outDir = outValue === undefined ? root : path.resolve(outValue);
 // A prebuild must carry lws itself: a system lws would be missing on users' machines.
 const env = { ...process.env };
 delete env.LWS_USE_SYSTEM;
-execFileSync(process.execPath, [path.join(__dirname, 'build.js'), '--native-only'], { cwd: root, env, stdio: 'inherit' });
+execFileSync(process.execPath, [path.join(root, 'scripts', 'build.js'), '--native-only'], { cwd: root, env, stdio: 'inherit' });
 
 // Where build.js had cmake-js build it (LWS_ADDON_BUILD_DIR, as for a cross build, or build/).
 const built = path.join(path.resolve(root, process.env.LWS_ADDON_BUILD_DIR || 'build'), 'Release', 'lws.node');
