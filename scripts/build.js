@@ -21,12 +21,13 @@ const { nodeIncludeDir } = require('./node-headers');
 const root = path.resolve(__dirname, '..');
 
 async function build({ nativeOnly }) {
+  const useSystem = process.env.LWS_USE_SYSTEM === '1';
   const prepare = path.join(root, 'tools', 'prepare-lws.js');
-  if (fs.existsSync(prepare)) require(prepare).prepare();
+  if (!useSystem && fs.existsSync(prepare)) require(prepare).prepare();
   const includeDir = await nodeIncludeDir(loadCmakeJs);
   const args = ['compile', '--directory', root, '--config', 'Release', `--CDNODE_INCLUDE_DIR=${includeDir}`];
   if (process.env.LWS_ADDON_BUILD_DIR) args.push('--out', path.resolve(process.env.LWS_ADDON_BUILD_DIR));
-  if (process.env.LWS_USE_SYSTEM === '1') {
+  if (useSystem) {
     args.push('--CDLWS_USE_SYSTEM=ON');
   } else {
     args.push(`--CDLWS_PREFIX=${buildLws(includeDir)}`);

@@ -34,6 +34,8 @@ export function run(file: string, args: string[], options: { cwd: string; env?: 
     const child = execFile(file, args, { cwd: options.cwd, env: options.env ?? childEnv(), maxBuffer: 64 << 20 }, (error, stdout, stderr) =>
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr }),
     );
+    // A command that never reads its input (id) may be gone before it is written: EPIPE is no failure of the command.
+    child.stdin?.on('error', () => {});
     child.stdin?.end(options.input ?? '');
   });
 }
