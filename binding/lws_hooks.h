@@ -1,4 +1,4 @@
-// The callback reasons scripts/lws-fixes.py adds to lws: it calls the
+// The callback reasons tools/lws-fixes.py adds to lws: it calls the
 // protocol callback with these where lws 4.3.5 tells it nothing.
 #pragma once
 

@@ -197,8 +197,9 @@ function load(): NativeAddon {
     throw new Error(
       `libwebsockets: could not load the native addon (${reason}). ` +
         'No prebuilt binary matches this platform, or it failed to load. ' +
-        'Build from source with `npm rebuild libwebsockets --build-from-source` ' +
-        '(needs cmake, a C++17 compiler, python3 and the OpenSSL and zlib headers), or run `npm run build` in a checkout.',
+        'Build from source with `npm install cmake-js node-addon-api` and then ' +
+        '`LIBWEBSOCKETS_BUILD_FROM_SOURCE=1 npm rebuild libwebsockets` (needs cmake, make or ninja and a C/C++17 compiler), ' +
+        'or run `npm run build` in a checkout.',
       { cause: error },
     );
   }

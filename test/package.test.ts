@@ -1,120 +1,33 @@
 /**
  * The package as a user gets it. beforeAll packs this checkout (dist/ as the
  * pretest script built it), adds a prebuilt binary the way `npm run
- * build:prebuild` makes one (scripts/prebuild.js, into a copy of the packed
+ * build:prebuild` makes one (tools/prebuild.js, into a copy of the packed
  * tree), packs again, and installs that tarball into a fresh project with
  * `npm ci --offline` (a lockfile made from ours, so only the npm cache that
  * setup.sh's `npm ci` filled is used) and no cmake, make or compiler on
  * PATH. The tests then use the installed copy from CommonJS, ESM, the
  * lwscat bin and TypeScript (node16 resolution through the exports map),
- * against a `ws` echo server; the last one installs a tarball without the
- * prebuild, which must fall back to building lws and the addon from source.
- * Fixtures: test/fixtures/package/.
+ * against a `ws` echo server. The source build has a test of its own
+ * (test/source_build.test.ts). Fixtures: test/fixtures/package/.
  */
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import ts from 'typescript';
 import { echo, startWsServer, type WsServer } from './helpers/servers';
+import { ROOT, childEnv, linkTools, npm, ok, pack, run, writeProject, type Run } from './helpers/package';
 
-const ROOT = path.resolve(__dirname, '..');
 const FIXTURES = path.join(__dirname, 'fixtures', 'package');
-const NPM_CLI =
-  process.env.npm_execpath && /npm-cli\.js$/.test(process.env.npm_execpath)
-    ? process.env.npm_execpath
-    : path.join(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js');
 const PREBUILD = `prebuilds/${process.platform}-${process.arch}/libwebsockets.napi.glibc.node`;
-// The lws source setup.sh's build fetched (scripts/fetch-lws.sh): the source-build test uses it, never the network.
-const LWS_CACHE = path.join(ROOT, 'deps', '.cache');
-const haveLwsSource = fs.existsSync(LWS_CACHE) && fs.readdirSync(LWS_CACHE).some((entry) => fs.existsSync(path.join(LWS_CACHE, entry, '.verified')));
 
 jest.setTimeout(120_000);
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a command to its end; never rejects, so failures can be asserted on. */
-function run(file: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; input?: string }): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = execFile(file, args, { cwd: options.cwd, env: options.env ?? childEnv(), maxBuffer: 64 << 20 }, (error, stdout, stderr) =>
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr }),
-    );
-    child.stdin?.end(options.input ?? '');
-  });
-}
-
-function npm(args: string[], cwd: string, env?: NodeJS.ProcessEnv): Promise<Run> {
-  return run(process.execPath, [NPM_CLI, ...args], { cwd, ...(env && { env }) });
-}
-
-/** Our environment without what `npm test` set for this package's own scripts. */
-function childEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (!/^npm_(package_|lifecycle_|config_build_from_source)/.test(key)) env[key] = value;
-  }
-  return { ...env, ...extra };
-}
-
-function ok(result: Run, what: string): Run {
-  if (result.code !== 0) throw new Error(`${what} exited with ${result.code}\n${result.stdout}\n${result.stderr}`);
-  return result;
-}
 
 /**
  * A directory of links to node and a shell's basic tools, and nothing that
  * builds: what PATH holds for the user whose install must use the prebuild.
  */
 function toolsOnlyPath(dir: string): string {
-  fs.mkdirSync(dir);
-  fs.symlinkSync(process.execPath, path.join(dir, 'node'));
-  const pathDirs = (process.env.PATH ?? '').split(path.delimiter);
-  for (const tool of ['sh', 'bash', 'env', 'cat', 'ls', 'cp', 'mv', 'rm', 'mkdir', 'uname', 'tar', 'gzip', 'grep', 'sed']) {
-    const found = pathDirs.map((d) => path.join(d, tool)).find((candidate) => fs.existsSync(candidate));
-    if (found) fs.symlinkSync(found, path.join(dir, tool));
-  }
-  return dir;
-}
-
-/** `npm pack` of `dir` into `destination`; returns the tarball and the files in it. */
-async function pack(dir: string, destination: string): Promise<{ tarball: string; files: string[] }> {
-  fs.mkdirSync(destination, { recursive: true });
-  // --ignore-scripts: no prepack tsc while other tests read dist/; pretest built it.
-  const result = ok(await npm(['pack', '--json', '--ignore-scripts', '--pack-destination', destination], dir), `npm pack in ${dir}`);
-  const [info] = JSON.parse(result.stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
-  return { tarball: path.join(destination, info!.filename), files: info!.files.map((file) => file.path).sort() };
-}
-
-/**
- * A project depending on the tarball, with a lockfile holding our
- * package-lock's runtime entries (with their registry URLs), so
- * `npm ci --offline` takes every dependency from the npm cache by its
- * integrity: deterministic, and no registry metadata needed.
- */
-function writeProject(dir: string, tarball: string, registry: string): void {
-  const lock = JSON.parse(fs.readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8')) as {
-    packages: Record<string, { version: string; dev?: boolean; devOptional?: boolean; resolved?: string; [key: string]: unknown }>;
-  };
-  const self = lock.packages['']!;
-  const spec = `file:${tarball}`;
-  const packages: Record<string, unknown> = {
-    '': { name: 'consumer', dependencies: { libwebsockets: spec } },
-    'node_modules/libwebsockets': { ...self, name: undefined, devDependencies: undefined, resolved: spec, hasInstallScript: true },
-  };
-  for (const [key, entry] of Object.entries(lock.packages)) {
-    if (!key || entry.dev || entry.devOptional) continue;
-    const name = key.slice(key.lastIndexOf('node_modules/') + 'node_modules/'.length);
-    packages[key] = { resolved: `${registry.replace(/\/?$/, '/')}${name}/-/${name.split('/').pop()}-${entry.version}.tgz`, ...entry };
-  }
-  fs.mkdirSync(dir);
-  // allowScripts: npm >= 11.19 skips dependencies' install scripts unless approved (as `npm install-scripts approve` writes it).
-  const manifest = { name: 'consumer', private: true, dependencies: { libwebsockets: spec }, allowScripts: { [spec]: true } };
-  fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify(manifest, null, 2));
-  fs.writeFileSync(path.join(dir, 'package-lock.json'), JSON.stringify({ name: 'consumer', lockfileVersion: 3, requires: true, packages }, null, 2));
+  return linkTools(dir, ['sh', 'bash', 'env', 'cat', 'ls', 'cp', 'mv', 'rm', 'mkdir', 'uname', 'tar', 'gzip', 'grep', 'sed']);
 }
 
 /** The names `file` imports from 'libwebsockets'. */
@@ -175,7 +88,7 @@ function typeScriptFiles(root: string, declarationsOnly: boolean): string[] {
 let tmp: string;
 let toolsPath: string;
 let plainFiles: string[];
-let sourceTarball: string;
+let plainSize: number;
 let install: Run;
 let app: string;
 let installed: string;
@@ -193,15 +106,15 @@ beforeAll(async () => {
 
   const plain = await pack(ROOT, path.join(tmp, 'plain'));
   plainFiles = plain.files;
-  // One copy of the packed tree, packed twice: without any prebuild (the
-  // checkout may have a prebuilds/ of its own), then with a fresh one.
+  plainSize = plain.size;
+  // A copy of the packed tree with a fresh prebuild (the checkout may have a
+  // prebuilds/ of its own, which is replaced).
   const stage = path.join(tmp, 'stage');
   fs.mkdirSync(stage);
   ok(await run('tar', ['-xzf', plain.tarball, '-C', stage], { cwd: tmp }), 'tar');
   const tree = path.join(stage, 'package');
   fs.rmSync(path.join(tree, 'prebuilds'), { recursive: true, force: true });
-  sourceTarball = (await pack(tree, path.join(tmp, 'source'))).tarball;
-  ok(await run(process.execPath, [path.join(ROOT, 'scripts', 'prebuild.js'), '--out-dir', tree], { cwd: ROOT }), 'scripts/prebuild.js');
+  ok(await run(process.execPath, [path.join(ROOT, 'tools', 'prebuild.js'), '--out-dir', tree], { cwd: ROOT }), 'tools/prebuild.js');
   const prebuilt = await pack(tree, path.join(tmp, 'prebuilt'));
   expect(prebuilt.files).toContain(PREBUILD);
 
@@ -219,13 +132,14 @@ afterAll(async () => {
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-test('npm pack ships dist/, the source build and bin/, and nothing else', () => {
+test('npm pack ships dist/, the source build (lws source included) and bin/, and nothing else', () => {
   const allowed = [
     /^dist\/.+\.(js|mjs|d\.ts|d\.mts)$/,
     /^prebuilds\//,
     /^binding\/[^/]+\.(cc|h)$/,
+    /^deps\/lws\//,
     /^bin\/lwscat\.js$/,
-    /^scripts\/(build\.js|build-lws\.sh|fetch-lws\.sh|install\.js|lws-fixes\.py)$/,
+    /^scripts\/(build|build-deps|build-lws|install|node-headers)\.js$/,
     /^(CMakeLists\.txt|README\.md|package\.json|LICENSE)$/,
   ];
   expect(plainFiles.filter((file) => !allowed.some((pattern) => pattern.test(file)))).toEqual([]);
@@ -234,9 +148,14 @@ test('npm pack ships dist/, the source build and bin/, and nothing else', () => 
     ...binding,
     'CMakeLists.txt',
     'scripts/build.js',
-    'scripts/build-lws.sh',
-    'scripts/fetch-lws.sh',
+    'scripts/build-deps.js',
+    'scripts/build-lws.js',
     'scripts/install.js',
+    'scripts/node-headers.js',
+    'deps/lws/lws-node-manifest.json',
+    'deps/lws/LICENSE',
+    'deps/lws/CMakeLists.txt',
+    'deps/lws/lib/roles/ws/client-parser-ws.c',
     'dist/index.js',
     'dist/index.mjs',
     'dist/index.d.ts',
@@ -247,6 +166,9 @@ test('npm pack ships dist/, the source build and bin/, and nothing else', () => 
   ]) {
     expect(plainFiles).toContain(file);
   }
+  // The pruned lws source: test apps, examples and docs stay out, so the tarball stays small.
+  expect(plainFiles.filter((file) => /^deps\/lws\/(minimal-examples|test-apps|READMEs|contrib)\//.test(file))).toEqual([]);
+  expect(plainSize).toBeLessThan(2_500_000);
 });
 
 test('the prebuild carries lws and links no libwebsockets, OpenSSL or zlib of its own', async () => {
@@ -261,7 +183,12 @@ test('installs offline with no build tools: the install script finds the prebuil
   expect(install.stdout + install.stderr).not.toMatch(/building from source/);
   expect(fs.existsSync(path.join(installed, PREBUILD))).toBe(true);
   expect(fs.existsSync(path.join(installed, 'build'))).toBe(false);
-  expect(fs.existsSync(path.join(installed, 'deps'))).toBe(false);
+  expect(fs.existsSync(path.join(installed, 'deps', '.build'))).toBe(false);
+  // The build packages are optional peers: a prebuilt install has none of them.
+  for (const buildOnly of ['cmake-js', 'node-addon-api', 'node-api-headers']) {
+    expect(fs.existsSync(path.join(app, 'node_modules', buildOnly))).toBe(false);
+  }
+  expect(fs.readdirSync(path.join(app, 'node_modules')).filter((entry) => !entry.startsWith('.')).sort()).toEqual(['libwebsockets', 'node-gyp-build']);
 });
 
 test('require() loads the prebuild and exchanges a message', async () => {
@@ -330,28 +257,24 @@ test('the published declarations show no internal member: none marked @internal 
 });
 
 test('a source build without the tools fails with what to install and how to retry', async () => {
-  const result = await npm(['rebuild', 'libwebsockets', '--build-from-source', '--offline', '--foreground-scripts'], app, childEnv({ PATH: toolsPath }));
+  const result = await npm(['rebuild', 'libwebsockets', '--offline', '--foreground-scripts'], app, childEnv({ PATH: toolsPath, LIBWEBSOCKETS_BUILD_FROM_SOURCE: '1' }));
   expect(result.code).not.toBe(0);
   const output = result.stdout + result.stderr;
-  expect(output).toMatch(/not found on PATH: cmake, make or ninja, c\+\+ or g\+\+ or clang\+\+/);
-  expect(output).toMatch(/apt-get install cmake g\+\+ make python3 libssl-dev zlib1g-dev/);
-  expect(output).toMatch(/npm rebuild libwebsockets --build-from-source/);
+  expect(output).toMatch(/LIBWEBSOCKETS_BUILD_FROM_SOURCE is set; building from source/);
+  expect(output).toMatch(/not found on PATH: cmake, make or ninja, cc or gcc or clang, g\+\+ or clang\+\+/);
+  expect(output).toMatch(/sudo apt-get install cmake g\+\+ make\n/);
+  expect(output).toMatch(/npm install cmake-js@\^8\.0\.0 node-addon-api@\^8\.0\.0/);
+  expect(output).toMatch(/LIBWEBSOCKETS_BUILD_FROM_SOURCE=1 npm rebuild libwebsockets/);
   // Nothing was started, and the prebuild still serves.
   expect(fs.existsSync(path.join(installed, 'build'))).toBe(false);
 });
 
-(haveLwsSource ? test : test.skip)(
-  'without a prebuild the install builds lws and the addon from source, and they work',
-  async () => {
-    const project = path.join(tmp, 'source-app');
-    writeProject(project, sourceTarball, registry);
-    // The lws source tree setup.sh fetched, instead of apt: no network, no root.
-    ok(await npm(['ci', '--offline', '--no-audit', '--no-fund'], project, childEnv({ LWS_CACHE_DIR: LWS_CACHE })), 'npm ci (source build)');
-    const built = path.join(project, 'node_modules', 'libwebsockets', 'build', 'Release', 'lws.node');
-    expect(fs.existsSync(built)).toBe(true);
-    fs.copyFileSync(path.join(FIXTURES, 'require.cjs'), path.join(project, 'require.cjs'));
-    const result = ok(await run(process.execPath, [path.join(project, 'require.cjs'), server.url], { cwd: project }), 'require.cjs');
-    expect(result.stdout.split('\n')).toEqual([`addon ${built}`, 'echo hello from require', 'closed 1000', '']);
-  },
-  600_000,
-);
+test('with the tools but without cmake-js, a source build names the npm packages to install', async () => {
+  // cmake, make and the compilers are on our own PATH (the package test ran setup.sh's build).
+  const result = await npm(['rebuild', 'libwebsockets', '--offline', '--foreground-scripts'], app, childEnv({ LIBWEBSOCKETS_BUILD_FROM_SOURCE: '1' }));
+  expect(result.code).not.toBe(0);
+  const output = result.stdout + result.stderr;
+  expect(output).toMatch(/these npm packages are not installed: cmake-js@\^8\.0\.0, node-addon-api@\^8\.0\.0/);
+  expect(fs.existsSync(path.join(installed, 'build'))).toBe(false);
+  expect(fs.existsSync(path.join(installed, 'deps', '.build'))).toBe(false);
+});

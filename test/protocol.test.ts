@@ -240,7 +240,7 @@ describe('the raw server itself (baseline)', () => {
   });
 });
 
-// scripts/lws-fixes.py has lws copy the payload bytes that neither end a
+// tools/lws-fixes.py has lws copy the payload bytes that neither end a
 // frame nor fill its 128 KiB receive buffer (binding/connection.cc) in one
 // go; the sizes sit on both sides of both edges, the multi-byte characters
 // straddle buffer boundaries, and the reads end anywhere.

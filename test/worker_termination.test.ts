@@ -7,7 +7,7 @@
  * aborted the whole process, main thread and all (the issue: "C++
  * exceptions escaping from libuv or lws callbacks abort Node").
  *
- * The scenario is scripts/worker-churn.js (an echo server and 100 workers,
+ * The scenario is tools/worker-churn.js (an echo server and 100 workers,
  * 10 at a time, in the main thread of a child process), so that an abort
  * shows as the child's signal rather than a dead test runner. The child
  * checks each worker's exit code and that its own connection, open all
@@ -18,7 +18,7 @@ import { nodeChild, runCleanups } from './helpers/per_test';
 
 afterEach(runCleanups);
 
-const CHURN = path.resolve(__dirname, '..', 'scripts', 'worker-churn.js');
+const CHURN = path.resolve(__dirname, '..', 'tools', 'worker-churn.js');
 
 const RUN_CHURN = `
   const { churn } = require(process.argv[1]);
@@ -40,7 +40,7 @@ test('100 workers terminated or exiting at random moments: the process survives,
 
   const summary = child.lines.find((line) => line.startsWith('{'));
   // stderr is not required to be empty: lws logs the connections it fails
-  // (see scripts/worker-churn.js), which are simply opened again.
+  // (see tools/worker-churn.js), which are simply opened again.
   expect({ code, signal, lines: child.lines.filter((line) => !line.startsWith('{')) }).toEqual({ code: 0, signal: null, lines: [] });
   expect(child.stderr()).not.toMatch(/terminate called|Napi::Error|Aborted|Segmentation|FATAL|Assertion|core dumped/i);
   expect(JSON.parse(summary ?? '{}')).toMatchObject({ ok: true, workers: 100, bad: 0, echoed: 'main thread still here', closed: [1000, 'main done'] });

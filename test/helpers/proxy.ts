@@ -1,7 +1,7 @@
 /**
  * A real HTTP proxy for a test: Debian's tinyproxy (1.11) on 127.0.0.1, with
  * or without Basic authentication, so the client's CONNECT meets the proxy
- * users have rather than one we wrote. scripts/setup.sh installs `tinyproxy`.
+ * users have rather than one we wrote. tools/setup.sh installs `tinyproxy`.
  *
  * tinyproxy only takes its port from a config file, so the OS picks a free
  * one first (freePort) and we retry if another process took it meanwhile.
@@ -141,7 +141,7 @@ async function launch(dir: string, config: string): Promise<Launch> {
   const ready = log.waitFor((line) => (line.endsWith(READY_LINE) ? true : undefined)).catch(() => false);
   const spawnFailed = once(child, 'error').then(([error]: Error[]) => {
     const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
-    throw missing ? new Error('tinyproxy is not installed (scripts/setup.sh installs it)') : error;
+    throw missing ? new Error('tinyproxy is not installed (tools/setup.sh installs it)') : error;
   });
   if (await Promise.race([ready, spawnFailed])) return { ok: true, child, log };
   return { ok: false, output: [errorText.trim(), ...log.lines].filter((text) => text !== '').join(' | ') };

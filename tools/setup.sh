@@ -6,7 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export DEBIAN_FRONTEND=noninteractive
-apt_packages=(cmake g++ make pkg-config libssl-dev zlib1g-dev python3-websockets openssl tinyproxy)
+# No OpenSSL or zlib headers: lws is built against Node's own. python3 runs
+# tools/lws-fixes.py (and test servers).
+apt_packages=(cmake g++ make python3 python3-websockets openssl tinyproxy)
 if ! dpkg -s "${apt_packages[@]}" >/dev/null 2>&1; then
   if [[ $(id -u) -ne 0 ]]; then
     echo "setup: needs these Debian packages (run as root to install): ${apt_packages[*]}" >&2

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# npm run test:valgrind: the client's main paths (scripts/valgrind-scenarios.js,
+# npm run test:valgrind: the client's main paths (tools/valgrind-scenarios.js,
 # in one Node process against local servers) under valgrind's memcheck, then
-# scripts/valgrind-judge.js on its XML: PASS only with no memory error at all
-# (after scripts/valgrind.supp's Node/V8 noise) and no definitely lost block
+# tools/valgrind-judge.js on its XML: PASS only with no memory error at all
+# (after tools/valgrind.supp's Node/V8 noise) and no definitely lost block
 # allocated under lws.node (this addon and the lws linked into it).
-# worker-churn (scripts/worker-churn.js) tears down worker environments at
+# worker-churn (tools/worker-churn.js) tears down worker environments at
 # random moments, so environment teardown and the exception boundary
 # (binding/boundary.h) are checked too; run it alone with --only worker-churn.
 #
-# Usage: scripts/valgrind.sh [--shipped] [--jitless] [--only a,b] [--gen-suppressions] [-- valgrind args…]
+# Usage: tools/valgrind.sh [--shipped] [--jitless] [--only a,b] [--gen-suppressions] [-- valgrind args…]
 #
 #   (default)            a copy of lws and the addon built with the same
 #                        Release flags plus -g, under deps/.build/valgrind
@@ -22,7 +22,7 @@
 #                        trouble on Node 20, and the run is slower without it.
 #   --only a,b           just these scenarios (valgrind-scenarios.js --list).
 #   --gen-suppressions   print a suppression for every error, to extend
-#                        scripts/valgrind.supp (keep entries specific).
+#                        tools/valgrind.supp (keep entries specific).
 #
 # Output: deps/.build/valgrind/out/{valgrind.xml,valgrind.log,scenarios.log}.
 # Exit status: 0 PASS, 1 FAIL (errors, leaks of ours, or a failed scenario).
@@ -65,14 +65,14 @@ if ((shipped)); then
   unset LIBWEBSOCKETS_PREBUILD
   addon="$root/build/Release/lws.node"
 else
-  # lws: scripts/build-lws.sh into a build directory of its own, with -g
+  # lws: scripts/build-lws.js into a build directory of its own, with -g
   # added to its flags (CFLAGS seeds CMAKE_C_FLAGS when it configures).
   echo "valgrind.sh: lws with debug info (deps/.build/valgrind/lws, built once)…" >&2
-  prefix="$(LWS_BUILD_DIR="$work/lws" CFLAGS="-g" bash "$root/scripts/build-lws.sh")"
+  prefix="$(LWS_BUILD_DIR="$work/lws" CFLAGS="-g" node "$root/scripts/build-lws.js")"
   # The addon: cmake-js as scripts/build.js runs it, with -g added to the
   # Release flags, into a folder node-gyp-build takes as a prebuild root.
   echo "valgrind.sh: addon with debug info (deps/.build/valgrind/addon)…" >&2
-  node_include="$(cd "$(dirname "$(command -v node)")/.." && pwd)/include/node"
+  node_include="$(node -e 'require(process.argv[1] + "/scripts/node-headers").nodeIncludeDir(require(process.argv[1] + "/scripts/build-deps").loadCmakeJs).then(console.log)' "$root")"
   (cd "$root" && node "$root/node_modules/cmake-js/bin/cmake-js" compile --silent --config Release \
     "--CDCMAKE_CXX_FLAGS_RELEASE=-O3 -DNDEBUG -g" "--CDNODE_INCLUDE_DIR=$node_include" "--CDLWS_PREFIX=$prefix" \
     -O "$work/addon/build" >"$work/addon-build.log" 2>&1) ||
@@ -100,17 +100,17 @@ valgrind \
   --num-callers=40 \
   --redzone-size=256 \
   --track-origins=yes \
-  --suppressions="$root/scripts/valgrind.supp" \
+  --suppressions="$root/tools/valgrind.supp" \
   --xml=yes --xml-file="$out/valgrind.xml" \
   --log-file="$out/valgrind.log" \
   "${extra[@]}" \
-  node "${node_flags[@]}" "$root/scripts/valgrind-scenarios.js" "${scenario_args[@]}" 2>&1 | tee "$out/scenarios.log"
+  node "${node_flags[@]}" "$root/tools/valgrind-scenarios.js" "${scenario_args[@]}" 2>&1 | tee "$out/scenarios.log"
 status=${PIPESTATUS[0]}
 set -e
 
 echo "valgrind.sh: valgrind exited with $status; log $out/valgrind.log, XML $out/valgrind.xml" >&2
 verdict=0
-node "$root/scripts/valgrind-judge.js" "$out/valgrind.xml" || verdict=1
+node "$root/tools/valgrind-judge.js" "$out/valgrind.xml" || verdict=1
 if [[ $status -ne 0 && $status -ne 99 ]]; then
   echo "valgrind.sh: the scenarios failed (exit $status; see above)" >&2
   verdict=1

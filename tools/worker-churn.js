@@ -4,7 +4,7 @@
 // several connections opening, echoing and closing in a loop, each ended at
 // a random moment, while this (main) thread must carry on unharmed.
 //
-//   node scripts/worker-churn.js [--workers 100] [--batch 10] [--connections 12] [--seed N]
+//   node tools/worker-churn.js [--workers 100] [--batch 10] [--connections 12] [--seed N]
 //
 // A worker ends in one of three ways, chosen per worker from the seed:
 //   terminate  worker.terminate() from this thread, after a random number of
@@ -25,7 +25,7 @@
 // It prints one JSON summary line and exits 0 if all is well, 1 if not.
 // Used by test/worker_termination.test.ts (in a child process: an abort
 // there is a signal, not a dead test runner) and, smaller, by
-// scripts/valgrind-scenarios.js (worker-churn).
+// tools/valgrind-scenarios.js (worker-churn).
 const { once } = require('node:events');
 const path = require('node:path');
 const { Worker } = require('node:worker_threads');

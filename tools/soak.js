@@ -3,7 +3,7 @@
 // Soak test (issue #6, part 4): does memory stay flat after warm-up when
 // connections come and go by the thousand?
 //
-//   node --expose-gc scripts/soak.js [--cycles N] [--parallel P]
+//   node --expose-gc tools/soak.js [--cycles N] [--parallel P]
 //        [--concurrent M] [--rounds R] [--warmup-cycles N] [--quick]
 //        [--tolerance-mb MB] [--server auto|go|ws] [--no-deflate] [--no-fixed-heap]
 //
@@ -113,7 +113,7 @@ function parseFlags(argv) {
 
 function usage(problem) {
   if (problem) console.error(`soak: ${problem}`);
-  console.error('usage: node --expose-gc scripts/soak.js [--cycles N] [--parallel P] [--concurrent M] [--rounds R]\n' +
+  console.error('usage: node --expose-gc tools/soak.js [--cycles N] [--parallel P] [--concurrent M] [--rounds R]\n' +
     '       [--warmup-cycles N] [--sample-every N] [--tolerance-mb MB] [--server auto|go|ws] [--no-deflate] [--quick]');
   process.exit(problem ? 2 : 0);
 }

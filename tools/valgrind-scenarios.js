@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 'use strict';
 // The client's main paths, in one process, against local servers in the
-// same process, for scripts/valgrind.sh (issue #6, part 5): the whole jest
+// same process, for tools/valgrind.sh (issue #6, part 5): the whole jest
 // suite is far too slow under valgrind; this covers the same native code in
 // a few minutes of valgrind time (worker-churn, 20 workers, is two of them).
 //
-//   node --expose-gc scripts/valgrind-scenarios.js [--only name,name] [--list]
+//   node --expose-gc tools/valgrind-scenarios.js [--only name,name] [--list]
 //
 // Each scenario checks its own outcome and prints one line; the script
 // exits 1 if any failed (a scenario that behaves wrongly under valgrind is
@@ -601,7 +601,7 @@ const scenarios = {
     // Node-API calls failing in the terminating environment must end
     // quietly (binding/boundary.h, JsCall): nothing read or written after
     // it is freed, no connection leaked.
-    const { churn } = require(path.join(ROOT, 'scripts', 'worker-churn.js'));
+    const { churn } = require(path.join(ROOT, 'tools', 'worker-churn.js'));
     const { ok, summary } = await churn({ workers: 20, batch: 4, connections: 6, seed: 20, workerTimeoutMs: 240_000, log: (line) => console.log(`  ${line}`) });
     assert.ok(ok, JSON.stringify(summary));
   },

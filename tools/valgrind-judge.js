@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 'use strict';
-// Reads the XML valgrind wrote for scripts/valgrind.sh and judges it:
+// Reads the XML valgrind wrote for tools/valgrind.sh and judges it:
 //
 // - every memory error (invalid read/write/free, use of uninitialised
 //   values, bad syscall parameters, overlapping copies…) that the
@@ -10,7 +10,7 @@
 // - other definitely lost blocks are Node's own (napi_module_register's
 //   64 bytes, …): listed, not failed.
 //
-// Usage: node scripts/valgrind-judge.js valgrind.xml   (exit 1 on FAIL)
+// Usage: node tools/valgrind-judge.js valgrind.xml   (exit 1 on FAIL)
 const fs = require('node:fs');
 
 const OURS = /(^|\/)lws\.node$/;
@@ -76,7 +76,7 @@ function formatStack(stack, limit = 10) {
 function main() {
   const file = process.argv[2];
   if (!file) {
-    console.error('usage: node scripts/valgrind-judge.js valgrind.xml');
+    console.error('usage: node tools/valgrind-judge.js valgrind.xml');
     process.exit(2);
   }
   const xml = fs.readFileSync(file, 'utf8');

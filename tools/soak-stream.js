@@ -5,7 +5,7 @@
 // seconds at a time? And do control frames still get through while the
 // socket is full?
 //
-//   node --expose-gc scripts/soak-stream.js [--size MiB] [--quick]
+//   node --expose-gc tools/soak-stream.js [--size MiB] [--quick]
 //        [--only name,name] [--rate MiB/s] [--limit-mb MB]
 //        [--package-dir DIR] [--no-pings] [--no-fixed-heap]
 //
@@ -63,12 +63,12 @@
 // --no-pings leaves the pings out: code from before the send path was
 // rewritten (0e68612) fails on them first (a pong written into the middle
 // of a frame), which hides how its memory grows with the stream.
-// `npm run soak` runs scripts/soak.js and then this, without flags;
+// `npm run soak` runs tools/soak.js and then this, without flags;
 // `npm run soak:stream -- --quick` runs this alone, with them.
 //
 // Each scenario runs in a process of its own, so that its baseline is not
 // the high water of the one before (glibc and V8 keep what they grew), and,
-// as in scripts/soak.js, with V8's young generation fixed at 4 MB per
+// as in tools/soak.js, with V8's young generation fixed at 4 MB per
 // semi-space, so that RSS shows native memory and the old generation rather
 // than V8 growing its semi-spaces (10-30 MB at moments that have nothing to
 // do with sending); lwscat runs as users run it. --no-fixed-heap runs every
@@ -149,7 +149,7 @@ function parseFlags(argv) {
 
 function usage(problem) {
   if (problem) console.error(`soak-stream: ${problem}`);
-  console.error('usage: node --expose-gc scripts/soak-stream.js [--size MiB] [--quick] [--only name,name] [--rate MiB/s]\n' +
+  console.error('usage: node --expose-gc tools/soak-stream.js [--size MiB] [--quick] [--only name,name] [--rate MiB/s]\n' +
     '       [--limit-mb MB] [--package-dir DIR] [--no-pings] [--no-fixed-heap]\n' +
     `scenarios: ${SCENARIOS.map((s) => s.name).join(', ')}`);
   process.exit(problem ? 2 : 0);
