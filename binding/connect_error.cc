@@ -2,11 +2,9 @@
 
 #include <openssl/x509.h>
 
-#include <cerrno>
 #include <cstdlib>
-#include <cstring>
 
-#include <sys/socket.h>
+#include "platform/socket_error.h"
 
 namespace lwsnode {
 
@@ -39,15 +37,6 @@ std::string DescribeCertificateError(const std::string& text) {
          " (X509_V_ERR " + std::to_string(code) + ")";
 }
 
-// ECONNREFUSED and friends: lws's "closed before established" leaves them out.
-std::string SocketError(lws* wsi) {
-  int fd = lws_get_socket_fd(wsi);
-  int error = 0;
-  socklen_t size = sizeof error;
-  if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &size) != 0 || !error) return {};
-  return std::strerror(error);
-}
-
 }  // namespace
 
 std::string DescribeConnectError(lws* wsi, const char* lws_text) {
@@ -56,7 +45,8 @@ std::string DescribeConnectError(lws* wsi, const char* lws_text) {
   if (!certificate.empty()) return certificate;
   // "HS: ws upgrade response not 101" leaves out what the response was.
   if (unsigned status = lws_http_client_http_response(wsi)) return text + " (HTTP " + std::to_string(status) + ")";
-  std::string socket_error = SocketError(wsi);
+  // ECONNREFUSED and friends: lws's "closed before established" leaves them out.
+  std::string socket_error = PendingSocketError(lws_get_socket_fd(wsi));
   return socket_error.empty() ? text : text + ": " + socket_error;
 }
 
