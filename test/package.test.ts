@@ -1,8 +1,8 @@
 /**
  * The package as a user gets it. beforeAll packs this checkout (dist/ as the
- * pretest script built it), adds a prebuilt binary the way `npm run
- * build:prebuild` makes one (scripts/prebuild.js, into a copy of the packed
- * tree), packs again, and installs that tarball into a fresh project with
+ * pretest script built it), adds the prebuilt binaries `npm run
+ * build:prebuilds` made (or, without them, one for this machine made by
+ * scripts/prebuild.js) to a copy of the packed tree, packs again, and installs that tarball into a fresh project with
  * `npm ci --offline` (a lockfile made from ours, so only the npm cache that
  * setup.sh's `npm ci` filled is used) and no cmake, make or compiler on
  * PATH. The tests then use the installed copy from CommonJS, ESM, the
@@ -25,6 +25,11 @@ const NPM_CLI =
     ? process.env.npm_execpath
     : path.join(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js');
 const PREBUILD = `prebuilds/${process.platform}-${process.arch}/libwebsockets.napi.glibc.node`;
+// What `npm run build:prebuilds` ships (tools/prebuilds/targets.js). Without
+// them (a checkout that never ran it) the install tests use one made by
+// scripts/prebuild.js for this machine; .ci/run sets LWS_TEST_PREBUILDS=1,
+// under which the tarball must hold these.
+const SHIPPED_PREBUILDS = ['linux-x64', 'linux-arm64'].map((dir) => `prebuilds/${dir}/libwebsockets.napi.glibc.node`);
 // The lws source setup.sh's build fetched (scripts/fetch-lws.sh): the source-build test uses it, never the network.
 const LWS_CACHE = path.join(ROOT, 'deps', '.cache');
 const haveLwsSource = fs.existsSync(LWS_CACHE) && fs.readdirSync(LWS_CACHE).some((entry) => fs.existsSync(path.join(LWS_CACHE, entry, '.verified')));
@@ -141,6 +146,7 @@ function exportedNames(declarations: string): string[] {
 let tmp: string;
 let toolsPath: string;
 let plainFiles: string[];
+let prebuiltFiles: string[];
 let sourceTarball: string;
 let install: Run;
 let app: string;
@@ -167,8 +173,14 @@ beforeAll(async () => {
   const tree = path.join(stage, 'package');
   fs.rmSync(path.join(tree, 'prebuilds'), { recursive: true, force: true });
   sourceTarball = (await pack(tree, path.join(tmp, 'source'))).tarball;
-  ok(await run(process.execPath, [path.join(ROOT, 'scripts', 'prebuild.js'), '--out-dir', tree], { cwd: ROOT }), 'scripts/prebuild.js');
+  if (SHIPPED_PREBUILDS.every((file) => fs.existsSync(path.join(ROOT, file)))) {
+    // What `npm run build:prebuilds` made, as the published tarball holds them.
+    fs.cpSync(path.join(ROOT, 'prebuilds'), path.join(tree, 'prebuilds'), { recursive: true });
+  } else {
+    ok(await run(process.execPath, [path.join(ROOT, 'scripts', 'prebuild.js'), '--out-dir', tree], { cwd: ROOT }), 'scripts/prebuild.js');
+  }
   const prebuilt = await pack(tree, path.join(tmp, 'prebuilt'));
+  prebuiltFiles = prebuilt.files;
   expect(prebuilt.files).toContain(PREBUILD);
 
   app = path.join(tmp, 'app');
@@ -213,6 +225,10 @@ test('npm pack ships dist/, the source build and bin/, and nothing else', () => 
   ]) {
     expect(plainFiles).toContain(file);
   }
+});
+
+(process.env.LWS_TEST_PREBUILDS === '1' ? test : test.skip)('the tarball holds the prebuilds `npm run build:prebuilds` makes, one per platform', () => {
+  expect(prebuiltFiles.filter((file) => file.startsWith('prebuilds/'))).toEqual(SHIPPED_PREBUILDS);
 });
 
 test('the prebuild carries lws and links no libwebsockets, OpenSSL or zlib of its own', async () => {
