@@ -201,13 +201,16 @@ test('npm pack ships dist/, the source build and bin/, and nothing else', () => 
   const allowed = [
     /^dist\/.+\.(js|mjs|d\.ts|d\.mts)$/,
     /^prebuilds\//,
-    /^binding\/[^/]+\.(cc|h)$/,
+    /^binding\/(platform\/)?[^/]+\.(cc|h)$/,
     /^bin\/lwscat\.js$/,
     /^scripts\/(build\.js|build-lws\.sh|fetch-lws\.sh|install\.js|lws-fixes\.py)$/,
     /^(CMakeLists\.txt|README\.md|package\.json|LICENSE)$/,
   ];
   expect(plainFiles.filter((file) => !allowed.some((pattern) => pattern.test(file)))).toEqual([]);
-  const binding = fs.readdirSync(path.join(ROOT, 'binding')).map((file) => `binding/${file}`);
+  const binding = fs
+    .readdirSync(path.join(ROOT, 'binding'), { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.posix.join('binding', path.relative(path.join(ROOT, 'binding'), path.join(entry.parentPath ?? entry.path, entry.name))));
   for (const file of [
     ...binding,
     'CMakeLists.txt',
@@ -228,7 +231,7 @@ test('npm pack ships dist/, the source build and bin/, and nothing else', () => 
 });
 
 (process.env.LWS_TEST_PREBUILDS === '1' ? test : test.skip)('the tarball holds the prebuilds `npm run build:prebuilds` makes, one per platform', () => {
-  expect(prebuiltFiles.filter((file) => file.startsWith('prebuilds/'))).toEqual(SHIPPED_PREBUILDS);
+  expect(prebuiltFiles.filter((file) => file.startsWith('prebuilds/'))).toEqual([...SHIPPED_PREBUILDS].sort());
 });
 
 test('the prebuild carries lws and links no libwebsockets, OpenSSL or zlib of its own', async () => {

@@ -61,8 +61,9 @@ function windowsImportLibraries(nodeExe, dir) {
   const eager = path.join(dir, 'libnode.a');
   const delayed = path.join(dir, 'libnode-delayed.a');
   if (!fs.existsSync(delayed)) {
-    // gendef writes node.def into its working directory.
-    execFileSync('gendef', [nodeExe], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
+    // gendef writes node.def into its working directory, and to stderr a
+    // line for each C++ name it cannot demangle (thousands; harmless).
+    execFileSync('gendef', [nodeExe], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 64 << 20 });
     execFileSync('x86_64-w64-mingw32-dlltool', ['--input-def', def, '--dllname', 'node.exe', '--output-lib', eager, '--output-delaylib', delayed], {
       stdio: 'inherit',
     });
