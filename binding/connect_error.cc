@@ -3,26 +3,15 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
-#include <cerrno>
-#include <cstring>
-
-#include <sys/socket.h>
+#include "platform/socket_error.h"
 
 namespace lwsnode {
 
 namespace {
 
 // ECONNREFUSED and friends: lws's "closed before established" leaves them out.
-std::string SocketError(lws* wsi) {
-  int fd = lws_get_socket_fd(wsi);
-  int error = 0;
-  socklen_t size = sizeof error;
-  if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &size) != 0 || !error) return {};
-  return std::strerror(error);
-}
-
 std::string WithSocketError(lws* wsi, const std::string& text) {
-  std::string socket_error = SocketError(wsi);
+  std::string socket_error = PendingSocketError(lws_get_socket_fd(wsi));
   return socket_error.empty() ? text : text + ": " + socket_error;
 }
 

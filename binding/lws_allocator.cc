@@ -24,7 +24,6 @@
 #include "lws_allocator.h"
 
 #include <libwebsockets.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -34,6 +33,7 @@
 #include <vector>
 
 #include "boundary.h"
+#include "platform/page_memory.h"
 #include "slot_pool.h"
 
 namespace lwsnode {
@@ -51,11 +51,6 @@ constexpr const char kHandshakeHeaders[] = "ah data";
 // keeps resident.
 constexpr size_t kReceiveBuffersPerChunk = 16;
 constexpr size_t kHandshakeBlocksPerChunk = 32;
-
-size_t PageSize() {
-  static const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
-  return page;
-}
 
 size_t PageRounded(size_t size) { return (size + PageSize() - 1) / PageSize() * PageSize(); }
 

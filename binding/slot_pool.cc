@@ -1,8 +1,8 @@
 #include "slot_pool.h"
 
-#include <sys/mman.h>
-
 #include <algorithm>
+
+#include "platform/page_memory.h"
 
 namespace lwsnode {
 
@@ -14,8 +14,8 @@ SlotPool::SlotPool(size_t slot_length, size_t slots_per_chunk, bool release_free
 
 void* SlotPool::Take() {
   if (roomy_.empty()) {
-    void* base = mmap(nullptr, chunk_length_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (base == MAP_FAILED) return nullptr;
+    void* base = MapPages(chunk_length_);
+    if (!base) return nullptr;
     auto* chunk = new Chunk{static_cast<char*>(base), 0};
     auto by_base = [](const Chunk* a, const Chunk* b) { return a->base < b->base; };
     chunks_.insert(std::upper_bound(chunks_.begin(), chunks_.end(), chunk, by_base), chunk);
@@ -47,7 +47,7 @@ void SlotPool::Give(void* slot) {
     }
     spare_ = chunk;
   }
-  if (release_freed_) madvise(slot, slot_length_, MADV_DONTNEED);
+  if (release_freed_) DiscardPages(slot, slot_length_);
   if (!HasRoom(*chunk)) roomy_.push_back(chunk);
   chunk->given_back.push_back(static_cast<uint32_t>((static_cast<char*>(slot) - chunk->base) / slot_length_));
 }
@@ -68,7 +68,7 @@ bool SlotPool::HasRoom(const Chunk& chunk) const {
 
 // Never the spare: Give() releases a chunk only while another is kept.
 void SlotPool::Release(Chunk* chunk) {
-  munmap(chunk->base, chunk_length_);
+  UnmapPages(chunk->base, chunk_length_);
   chunks_.erase(std::find(chunks_.begin(), chunks_.end(), chunk));
   auto listed = std::find(roomy_.begin(), roomy_.end(), chunk);
   if (listed != roomy_.end()) roomy_.erase(listed);  // a chunk whose every slot was live is not

@@ -13,7 +13,7 @@ namespace lwsnode {
 class SlotPool {
  public:
   // `slot_length` is a multiple of the page size. With `release_freed`, a
-  // freed slot's pages go back to the kernel at once (madvise), for blocks
+  // freed slot's pages go back to the kernel at once (DiscardPages), for blocks
   // that may have been written all over; without, they stay resident for
   // the next block, for small ones that are soon handed out again.
   SlotPool(size_t slot_length, size_t slots_per_chunk, bool release_freed);
@@ -44,7 +44,7 @@ class SlotPool {
 
   const size_t slot_length_;
   const uint32_t slots_per_chunk_;
-  const size_t chunk_length_;    // what one mmap maps
+  const size_t chunk_length_;    // what one MapPages() maps
   const bool release_freed_;
   std::vector<Chunk*> chunks_;   // sorted by base, for ChunkOf
   std::vector<Chunk*> roomy_;    // chunks with a slot to hand out; the last is used first

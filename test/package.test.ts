@@ -1,9 +1,9 @@
 /**
  * The package as a user gets it. beforeAll packs this checkout (dist/ as the
- * pretest script built it), adds a prebuilt binary the way `npm run
- * build:prebuild` makes one (tools/prebuild.js, into a copy of the packed
- * tree), packs again, and installs that tarball into a fresh project with
- * `npm ci --offline` (a lockfile made from ours, so only the npm cache that
+ * pretest script built it), adds the prebuilt binaries `npm run
+ * build:prebuilds` made (or, without them, one for this machine made by
+ * tools/prebuild.js) to a copy of the packed tree, packs again, and installs
+ * that tarball into a fresh project with `npm ci --offline` (a lockfile made from ours, so only the npm cache that
  * setup.sh's `npm ci` filled is used) and no cmake, make or compiler on
  * PATH. The tests then use the installed copy from CommonJS, ESM, the
  * lwscat bin and TypeScript (node16 resolution through the exports map),
@@ -19,6 +19,11 @@ import { ROOT, childEnv, linkTools, npm, ok, pack, run, writeProject, type Run }
 
 const FIXTURES = path.join(__dirname, 'fixtures', 'package');
 const PREBUILD = `prebuilds/${process.platform}-${process.arch}/libwebsockets.napi.glibc.node`;
+// What `npm run build:prebuilds` ships (tools/prebuilds/targets.js). Without
+// them (a checkout that never ran it) the install tests use one made by
+// tools/prebuild.js for this machine; with LWS_TEST_PREBUILDS=1 (after
+// `npm run build:prebuilds`) the tarball must hold these.
+const SHIPPED_PREBUILDS = ['linux-x64', 'linux-arm64'].map((dir) => `prebuilds/${dir}/libwebsockets.napi.glibc.node`);
 
 jest.setTimeout(120_000);
 
@@ -89,6 +94,7 @@ let tmp: string;
 let toolsPath: string;
 let plainFiles: string[];
 let plainSize: number;
+let prebuiltFiles: string[];
 let install: Run;
 let app: string;
 let installed: string;
@@ -114,8 +120,14 @@ beforeAll(async () => {
   ok(await run('tar', ['-xzf', plain.tarball, '-C', stage], { cwd: tmp }), 'tar');
   const tree = path.join(stage, 'package');
   fs.rmSync(path.join(tree, 'prebuilds'), { recursive: true, force: true });
-  ok(await run(process.execPath, [path.join(ROOT, 'tools', 'prebuild.js'), '--out-dir', tree], { cwd: ROOT }), 'tools/prebuild.js');
+  if (SHIPPED_PREBUILDS.every((file) => fs.existsSync(path.join(ROOT, file)))) {
+    // What `npm run build:prebuilds` made, as the published tarball holds them.
+    fs.cpSync(path.join(ROOT, 'prebuilds'), path.join(tree, 'prebuilds'), { recursive: true });
+  } else {
+    ok(await run(process.execPath, [path.join(ROOT, 'tools', 'prebuild.js'), '--out-dir', tree], { cwd: ROOT }), 'tools/prebuild.js');
+  }
   const prebuilt = await pack(tree, path.join(tmp, 'prebuilt'));
+  prebuiltFiles = prebuilt.files;
   expect(prebuilt.files).toContain(PREBUILD);
 
   app = path.join(tmp, 'app');
@@ -136,14 +148,17 @@ test('npm pack ships dist/, the source build (lws source included) and bin/, and
   const allowed = [
     /^dist\/.+\.(js|mjs|d\.ts|d\.mts)$/,
     /^prebuilds\//,
-    /^binding\/[^/]+\.(cc|h)$/,
+    /^binding\/(platform\/)?[^/]+\.(cc|h)$/,
     /^deps\/lws\//,
     /^bin\/lwscat\.js$/,
     /^scripts\/(build|build-deps|build-lws|install|node-headers)\.js$/,
     /^(CMakeLists\.txt|README\.md|package\.json|LICENSE)$/,
   ];
   expect(plainFiles.filter((file) => !allowed.some((pattern) => pattern.test(file)))).toEqual([]);
-  const binding = fs.readdirSync(path.join(ROOT, 'binding')).map((file) => `binding/${file}`);
+  const binding = fs
+    .readdirSync(path.join(ROOT, 'binding'), { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.posix.join('binding', path.relative(path.join(ROOT, 'binding'), path.join(entry.parentPath ?? entry.path, entry.name))));
   for (const file of [
     ...binding,
     'CMakeLists.txt',
@@ -169,6 +184,10 @@ test('npm pack ships dist/, the source build (lws source included) and bin/, and
   // The pruned lws source: test apps, examples and docs stay out, so the tarball stays small.
   expect(plainFiles.filter((file) => /^deps\/lws\/(minimal-examples|test-apps|READMEs|contrib)\//.test(file))).toEqual([]);
   expect(plainSize).toBeLessThan(2_500_000);
+});
+
+(process.env.LWS_TEST_PREBUILDS === '1' ? test : test.skip)('the tarball holds the prebuilds `npm run build:prebuilds` makes, one per platform', () => {
+  expect(prebuiltFiles.filter((file) => file.startsWith('prebuilds/'))).toEqual([...SHIPPED_PREBUILDS].sort());
 });
 
 test('the prebuild carries lws and links no libwebsockets, OpenSSL or zlib of its own', async () => {

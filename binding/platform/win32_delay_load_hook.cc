@@ -1,0 +1,28 @@
+// Windows only: binds the addon's Node imports to the program it is loaded
+// into, whatever that program's file is called.
+//
+// The import library the addon links against (made from node.exe's exports
+// by tools/prebuilds) names the module providing napi_*, uv_*, OpenSSL and
+// zlib as "node.exe". Bound at load time, Windows would look for a file of
+// that name: an addon in Electron, or in a node.exe renamed or embedded in
+// another program, would fail to load or pull in a second Node. So the
+// imports are delay-loaded (dlltool --output-delaylib) and, when the first
+// call resolves them, this hook answers "which module is node.exe?" with
+// the running program's own module, the one that exports them.
+#include <windows.h>
+
+#include <delayimp.h>
+
+namespace {
+
+FARPROC WINAPI BindNodeToHostProgram(unsigned notification, PDelayLoadInfo info) {
+  if (notification != dliNotePreLoadLibrary || lstrcmpiA(info->szDll, "node.exe") != 0) return nullptr;
+  return reinterpret_cast<FARPROC>(GetModuleHandleW(nullptr));
+}
+
+}  // namespace
+
+// The delay-load helper (delayimp, linked in by the toolchain) calls this
+// before loading each delay-loaded DLL; defining it replaces the default,
+// which is no hook.
+PfnDliHook __pfnDliNotifyHook2 = BindNodeToHostProgram;
