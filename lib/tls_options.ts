@@ -143,13 +143,18 @@ function parseCertificates(value: unknown, name: string, max = Infinity): X509Ce
   if (typeof value !== 'string' && !Buffer.isBuffer(value)) throw invalidType(expected, name, value);
   const text = typeof value === 'string' ? value : value.toString('latin1');
   // A Buffer without PEM armour may be one DER certificate.
-  const blocks: Array<string | Buffer> = text.match(PEM_CERTIFICATE) ?? (Buffer.isBuffer(value) ? [value] : []);
-  if (!blocks.length || blocks.length > max) throw invalidType(expected, name, value);
+  const pem = text.match(PEM_CERTIFICATE);
+  const blocks: Array<string | Buffer> = pem ?? (Buffer.isBuffer(value) ? [value] : []);
+  // What is not a certificate may be a private key given in the wrong
+  // option (PEM, or DER in a Buffer): then no byte of it is shown.
+  const mayBeSecret = /PRIVATE KEY/.test(text) || (pem === null && Buffer.isBuffer(value));
+  const refuse = (why: string) => (mayBeSecret ? invalidSecret : invalidType)(why, name, value);
+  if (!blocks.length || blocks.length > max) throw refuse(expected);
   return blocks.map((block, index) => {
     try {
       return new X509Certificate(block);
     } catch (error) {
-      throw invalidType(`${expected}; certificate ${index} does not parse (${(error as Error).message})`, name, value);
+      throw refuse(`${expected}; certificate ${index} does not parse (${(error as Error).message})`);
     }
   });
 }

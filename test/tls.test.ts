@@ -364,6 +364,10 @@ describe('tls_cert and tls_key: a client certificate', () => {
     expect(attempt({ tls_cert: client.cert, tls_key: other.key })).toThrow(/^Expected the private key of tls_cert for tls_key but received a Buffer of \d+ bytes \(not shown: it may be secret\)$/);
     expect(attempt({ tls_cert: client.cert, tls_key: 'not a key' })).toThrow(/for tls_key but received a string of 9 characters \(not shown/);
     expect(attempt({ tls_cert: Buffer.concat([client.cert, other.cert]), tls_key: client.key })).toThrow(/for tls_cert/);
+    // The key given as the certificate (files swapped): no byte of it in the message.
+    for (const swapped of [client.key, client.key.toString('latin1')]) {
+      expect(attempt({ tls_cert: swapped, tls_key: client.cert })).toThrow(/for tls_cert but received a (Buffer of \d+ bytes|string of \d+ characters) \(not shown: it may be secret\)$/);
+    }
   });
 
   // connect() keeps what it parsed of recent material: reuse must still
