@@ -42,7 +42,7 @@ class Context {
   Context& operator=(const Context&) = delete;
 
   // Vhosts no connection uses that are kept for reuse, least recently used
-  // freed first (README, TLS).
+  // freed first (docs/API.md, TLS).
   static constexpr size_t kIdleVhosts = 16;
 
   // The vhost for configuration `key`, in use until Release(key); `describe`

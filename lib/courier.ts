@@ -74,6 +74,8 @@ export class Courier {
   #binaryListeners: readonly BinaryListener[] = [];
   readonly #held: Message[] = [];
   #pauses = 0;
+  /** Kinds already warned of as unheard: once per connection, not a line per message of a stream. */
+  #unheardWarned = new Set<'text' | 'binary'>();
   #closing = false;
   #ended = false;
   /** drained() promises waiting, each for its threshold. */
@@ -263,7 +265,11 @@ export class Courier {
 
   /** A throwing listener is reported and the connection goes on, as Perl traps it. */
   #run<Data>(kind: 'text' | 'binary', listeners: ReadonlyArray<(courier: Courier, message: Data) => void>, data: Data): void {
-    if (!listeners.length) return warnUnheard(kind);
+    if (!listeners.length) {
+      if (!this.#unheardWarned.has(kind)) warnUnheard(kind);
+      this.#unheardWarned.add(kind);
+      return;
+    }
     for (const listener of listeners) {
       try {
         listener(this, data);
@@ -299,7 +305,7 @@ function fitReason(reason: string): string {
 }
 
 function warnUnheard(kind: 'text' | 'binary'): void {
-  process.emitWarning(`Received a ${kind} message but no on_${kind} listener is set; it was dropped`, {
+  process.emitWarning(`Received a ${kind} message but no on_${kind} listener is set; it was dropped, as any more will be (warned once per connection)`, {
     code: 'LWS_UNHEARD_MESSAGE',
   });
 }

@@ -8,7 +8,7 @@
  * bounded count of event-loop turns.
  *
  * For every fault the same two things are checked: connect()'s promise
- * settles as the README says, and every queued message is either sent (the
+ * settles as docs/API.md says, and every queued message is either sent (the
  * server has it, whole) or reported as not sent (buffered_amount, and
  * drained() rejecting ERR_LWS_NOT_SENT with that many bytes).
  */

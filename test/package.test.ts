@@ -10,12 +10,14 @@
  * against a `ws` echo server. The source build has a test of its own
  * (test/source_build.test.ts). Fixtures: test/fixtures/package/.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import ts from 'typescript';
 import { echo, startWsServer, type WsServer } from './helpers/servers';
 import { ROOT, childEnv, linkTools, npm, ok, pack, run, writeProject, type Run } from './helpers/package';
+import { readmeExamples } from './helpers/readme_examples';
 
 const FIXTURES = path.join(__dirname, 'fixtures', 'package');
 const PREBUILD = `prebuilds/${process.platform}-${process.arch}/libwebsockets.napi.glibc.node`;
@@ -144,7 +146,7 @@ afterAll(async () => {
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-test('npm pack ships dist/, the source build (lws source included) and bin/, and nothing else', () => {
+test('npm pack ships dist/, the source build (lws source included), bin/ and docs/, and nothing else', () => {
   const allowed = [
     /^dist\/.+\.(js|mjs|d\.ts|d\.mts)$/,
     /^prebuilds\//,
@@ -153,6 +155,7 @@ test('npm pack ships dist/, the source build (lws source included) and bin/, and
     /^bin\/lwscat\.js$/,
     /^scripts\/(build|build-deps|build-lws|install|node-headers)\.js$/,
     /^(CMakeLists\.txt|README\.md|package\.json|LICENSE)$/,
+    /^docs\/[A-Z]+\.md$/,
   ];
   expect(plainFiles.filter((file) => !allowed.some((pattern) => pattern.test(file)))).toEqual([]);
   const binding = fs
@@ -178,6 +181,8 @@ test('npm pack ships dist/, the source build (lws source included) and bin/, and
     'dist/cli/lwscat.js',
     'bin/lwscat.js',
     'README.md',
+    'docs/API.md',
+    'docs/INSTALL.md',
   ]) {
     expect(plainFiles).toContain(file);
   }
@@ -226,6 +231,55 @@ test('the lwscat bin echoes a line', async () => {
   const lwscat = path.join(app, 'node_modules', '.bin', 'lwscat');
   const result = ok(await run(lwscat, [server.url], { cwd: app, env: childEnv({ PATH: toolsPath }), input: 'hi\n' }), 'lwscat');
   expect(result.stdout).toBe('hi\n');
+});
+
+describe('the README examples, run from the installed package as they stand in its README', () => {
+  // The installed README, so these are the examples an npm user reads.
+  const examples = () => readmeExamples(fs.readFileSync(path.join(installed, 'README.md'), 'utf8'));
+  /** Where a program that sends a file sends it: a server that only reads, hashing what arrives. */
+  let sink: WsServer;
+  let received: crypto.Hash;
+  beforeAll(async () => {
+    sink = await startWsServer((socket) => socket.on('message', (data: Buffer) => received.update(data)));
+  });
+  afterAll(() => sink?.close());
+
+  /** The README's arguments for us: any other than the URL names a file, made here with 16 MiB of random bytes. */
+  function argumentsFor(args: string[]): { argv: string[]; files: string[] } {
+    const files = args.filter((arg) => !/^wss?:\/\//.test(arg)).map((arg) => path.join(app, arg));
+    for (const file of files) if (!fs.existsSync(file)) fs.writeFileSync(file, crypto.randomBytes(16 << 20));
+    const url = files.length ? sink.url : server.url;
+    return { argv: args.map((arg) => (/^wss?:\/\//.test(arg) ? url : path.join(app, arg))), files };
+  }
+
+  test('there are three programs, each with the output it promises, and an lwscat command', () => {
+    const { programs, commands } = examples();
+    expect(programs.map((program) => [program.file, program.output !== undefined])).toEqual([
+      ['echo.cjs', true],
+      ['websocket.mjs', true],
+      ['send-file.mjs', true],
+    ]);
+    expect(commands.some((command) => command.startsWith('npx lwscat '))).toBe(true);
+  });
+
+  test.each(['echo.cjs', 'websocket.mjs', 'send-file.mjs'])('%s prints what the README says and nothing on stderr; a file it sends arrives intact', async (name) => {
+    const program = examples().programs.find((candidate) => candidate.file === name)!;
+    fs.writeFileSync(path.join(app, program.file), program.source);
+    const { argv, files } = argumentsFor(program.args);
+    received = crypto.createHash('sha256');
+    const result = await run(process.execPath, [program.file, ...argv], { cwd: app, env: childEnv({ PATH: toolsPath }) });
+    expect({ code: result.code, stdout: result.stdout, stderr: result.stderr }).toEqual({ code: 0, stdout: program.output, stderr: '' });
+    if (files.length) expect(received.digest('hex')).toBe(crypto.createHash('sha256').update(fs.readFileSync(files[0]!)).digest('hex'));
+  });
+
+  test('the README\'s lwscat command echoes a line (npx runs the installed bin)', async () => {
+    for (const command of examples().commands.filter((line) => line.startsWith('npx lwscat '))) {
+      const [, , ...args] = command.split(' ');
+      const lwscat = path.join(app, 'node_modules', '.bin', 'lwscat');
+      const result = ok(await run(lwscat, argumentsFor(args).argv, { cwd: app, env: childEnv({ PATH: toolsPath }), input: 'hello\n' }), command);
+      expect(result.stdout).toBe('hello\n');
+    }
+  });
 });
 
 test('TypeScript (node16) type-checks a consumer of every export through both export conditions', async () => {

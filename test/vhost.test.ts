@@ -19,7 +19,7 @@ import { echo } from './helpers/servers';
 
 afterEach(runCleanups);
 
-/** How many vhosts that no connection uses are kept (README, TLS). */
+/** How many vhosts that no connection uses are kept (docs/API.md, TLS). */
 const IDLE_VHOSTS = 16;
 
 let pki: Pki;

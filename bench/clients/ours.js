@@ -29,7 +29,7 @@ module.exports = {
             close: () => courier.close(1000),
           });
           conn.extensions = courier.extensions;
-          // Listeners must be added inside on_ready (README): messages that
+          // Listeners must be added inside on_ready (docs/API.md): messages that
           // came with the handshake are delivered as soon as it returns.
           courier.on_text((_, text) => conn.onmessage(text));
           courier.on_binary((_, bytes) => conn.onmessage(bytes));

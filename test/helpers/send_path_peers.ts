@@ -88,7 +88,7 @@ export interface RecipeHooks {
 }
 
 /**
- * Runs README's "Streaming a file without holding it in memory" on
+ * Runs the README's file-streaming example (send-file.mjs) on
  * `courier`, word for word (1 MiB high mark, drained(512 KiB), then
  * drained() and close(1000, 'sent')), over `chunks`.
  */
