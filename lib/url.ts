@@ -18,6 +18,9 @@ export interface Target {
 }
 
 const EXPECTED = 'a ws://, wss:// or ws+unix: URL';
+// A DNS name is at most 255 octets on the wire (RFC 1035 2.3.4), 253
+// characters as text; neither a resolver nor TLS's server name takes more.
+const MAX_HOST_NAME = 253;
 
 // A service connects to the same few URLs again and again, and parsing one
 // costs more than the rest of connect()'s checks together. Targets are
@@ -54,6 +57,9 @@ function readTarget(value: string): Target {
   const port = url.port ? Number(url.port) : secure ? 443 : 80;
   const hostname = bareHostname(url);
   if (!hostname) throw invalidType('a URL with a host', 'url', value);
+  // An absolute name's final dot is not part of the limit. (URL gives IDNs in their ASCII form.)
+  if (hostname.replace(/\.$/, '').length > MAX_HOST_NAME)
+    throw invalidType(`a URL whose host name is at most ${MAX_HOST_NAME} characters (RFC 1035 2.3.4)`, 'url', value);
   return {
     secure,
     hostname,

@@ -17,6 +17,7 @@ import {
   type Courier,
 } from '../lib';
 import { startUpgradeServer, type UpgradeServer } from './helpers/upgrade_server';
+import { parseUrl } from '../lib/url';
 
 const noop = (): void => {};
 
@@ -103,6 +104,9 @@ describe('connect() validation: the options argument', () => {
   });
 });
 
+/** 253 characters: the longest DNS name (tls.test connects to one). */
+const LONGEST_NAME = `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(61)}`;
+
 describe('connect() validation: url', () => {
   test.each<[string, unknown, string]>([
     ['not a string', 42, 'Expected a ws://, wss:// or ws+unix: URL string for url but received 42'],
@@ -122,6 +126,15 @@ describe('connect() validation: url', () => {
     ['a user only', 'ws://user@127.0.0.1:9/', "Expected a URL without credentials for url but received 'ws://user@127.0.0.1:9/'"],
   ])('%s → TypeError naming url and the value', (_title, url, message) => {
     expectThrow(attempt({ url, on_ready: noop }), TypeError, message);
+  });
+
+  test('a host name of 254 characters → TypeError naming url (253, with or without a final dot, is taken)', () => {
+    expectThrow(
+      attempt({ url: `wss://${LONGEST_NAME}x/`, on_ready: noop }),
+      TypeError,
+      /^Expected a URL whose host name is at most 253 characters \(RFC 1035 2\.3\.4\) for url but received 'wss:\/\/a{63}\.b+'\.\.\. \d+ more characters$/,
+    );
+    for (const url of [`wss://${LONGEST_NAME}/`, `wss://${LONGEST_NAME}./`]) expect(() => parseUrl(url)).not.toThrow();
   });
 
   test('a URL object (not a string) → TypeError', () => {
