@@ -118,7 +118,7 @@ export class General extends Base {
 /** send_text() or send_binary() was called once close() had been called or the connection had ended. */
 export class ConnectionClosed extends Base {
   override readonly code = 'ERR_LWS_CLOSED';
-  /** The method called: 'send_text' or 'send_binary' (as `get('method')`). */
+  /** The method called: 'send_text', 'send_binary' or 'ping' (as `get('method')`). */
   readonly method: string;
 
   constructor(method: string, ended: boolean) {
