@@ -12,7 +12,7 @@
  * code other than 1000/1005 settles the promise as WebSocketClose with that
  * code, as for 1009 from max_message_size.
  */
-import { deflateRawSync, constants as zlibConstants } from 'node:zlib';
+import { deflateRawSync, inflateRawSync, constants as zlibConstants } from 'node:zlib';
 import { connect, ConnectionFailed, WebSocketClose, type CloseResult, type ConnectOptions, type Courier } from '../lib';
 import { arrivals } from './helpers/arrivals';
 import { rawServer, runCleanups } from './helpers/per_test';
@@ -428,7 +428,11 @@ describe('permessage-deflate negotiated (RFC 7692)', () => {
 
   /** A message compressed as RFC 7692 7.2.1 says: deflate, sync flush, drop the 00 00 ff ff tail. */
   function compressed(text: string): Buffer {
-    const bytes = deflateRawSync(Buffer.from(text), { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+    return compressedBytes(Buffer.from(text));
+  }
+
+  function compressedBytes(message: Buffer): Buffer {
+    const bytes = deflateRawSync(message, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
     return bytes.subarray(0, bytes.length - 4);
   }
 
@@ -450,6 +454,57 @@ describe('permessage-deflate negotiated (RFC 7692)', () => {
     ],
   ])('%s fails the connection with 1002', async (_, frames) => {
     expect(await afterSending(frames, {}, deflate)).toEqual(failsWith(PROTOCOL_ERROR));
+  });
+
+  // lws inflates into a 1 KiB buffer and, at a message's end, gives zlib the
+  // stripped 00 00 ff ff with 5 bytes of spare room. Each of these is what a
+  // peer's deflate made of a run of zero bytes: a dynamic block whose last
+  // match runs past a 1 KiB boundary, with the end-of-block code and the
+  // empty stored block's header in the last byte's spare bits, so zlib has
+  // read all the input while it still owes the end of the message (here 6
+  // bytes; Python's websockets, 512 messages into a connection, owed 512:
+  // two matches, more than a margin for one would cover). Kept as
+  // bytes: another deflate need not lay the bits out the same way.
+  const straddling = (prefix: string, suffix: string) =>
+    Buffer.concat([Buffer.from(prefix, 'hex'), Buffer.alloc(63), Buffer.from(suffix, 'hex')]);
+  const straddlers: Array<[string, Buffer, number]> = [
+    ['ws (node:zlib)', straddling('ecc13101000000c2a0f54fed650ba0', 'e006'), 65542],
+  ];
+
+  test.each(straddlers)('the bytes from %s inflate to the zeros the next test expects (its premise)', (_, compressedZeros, length) => {
+    const whole = Buffer.concat([compressedZeros, Buffer.from([0, 0, 0xff, 0xff])]);
+    expect(inflateRawSync(whole, { finishFlush: zlibConstants.Z_SYNC_FLUSH })).toEqual(Buffer.alloc(length));
+  });
+
+  test.each(straddlers)('a compressed message from %s ending in a match that straddles lws\'s 1 KiB inflate buffer arrives whole, and so do those after it', async (_, compressedZeros, length) => {
+    const session = await open({}, deflate);
+    // Each compressed on its own: a deflate stream's blocks are valid after
+    // any earlier ones (context takeover only lets later ones refer back).
+    // The third is incompressible and longer than lws's 128 KiB receive
+    // buffer, so lws inflates it in two pieces.
+    const random = seededBytes(140_000, 7);
+
+    session.peer.send(
+      frame({ opcode: OP.BINARY, rsv: RSV1, payload: compressedZeros }),
+      frame({ opcode: OP.TEXT, rsv: RSV1, payload: compressed('next') }),
+      frame({ opcode: OP.BINARY, rsv: RSV1, payload: compressedBytes(random) }),
+      frame({ opcode: OP.TEXT, rsv: RSV1, payload: compressed('last') }),
+    );
+
+    // Before the fix: 65541 bytes; then, for 'next',
+    // the bytes zlib still owed; then the unread trailer, given again, had
+    // zlib read a stored block's lengths out of 00 ff ff and the third
+    // message's first byte, and the client closed with 1007 ("invalid
+    // stored block lengths").
+    const first = (await session.nextMessage()) as Buffer;
+    expect(first.length).toBe(length);
+    expect(first.every((byte) => byte === 0)).toBe(true);
+    expect(await session.nextMessage()).toBe('next');
+    const third = (await session.nextMessage()) as Buffer;
+    expect(third.length).toBe(random.length);
+    expect(third.equals(random)).toBe(true);
+    expect(await session.nextMessage()).toBe('last');
+    await expectCleanClose(session);
   });
 });
 

@@ -23,7 +23,9 @@ client checks an IPv6 literal host against the name "[" instead of the
 address, sends an IP literal as the server name (SNI), which RFC 6066
 forbids, and failed host names longer than ~121 characters (a 128-byte
 buffer). A server naming an extension twice made lws set it up past its
-arrays' end. Two fixes are for speed: lws keeps its timers in a sorted list and
+arrays' end. Inflating a message whose last match straddled its 1 KiB
+output buffer, lws cut the message short and inflated the next ones out of
+step (a 1007 close, "invalid stored block lengths"). Two fixes are for speed: lws keeps its timers in a sorted list and
 walks it from the head on every insert, though nearly every new deadline is
 the latest (with thousands of connections that walk took a fifth of the
 time to open them); and its client parser takes every payload byte through
@@ -44,6 +46,7 @@ TLS_CLIENT = "lib/tls/openssl/openssl-client.c"
 LISTS = "lib/core/lws_dll2.c"
 WS_CLIENT = "lib/roles/ws/client-ws.c"
 CLOSE = "lib/core-net/close.c"
+PMD = "lib/roles/ws/ext/extension-permessage-deflate.c"
 MARK = "/* lws-node */"
 PROTOCOL_ERROR = f"lws_close_reason(wsi, LWS_CLOSE_STATUS_PROTOCOL_ERR, NULL, 0); {MARK}"
 # binding/lws_hooks.h names these reasons for the protocol callback.
@@ -151,6 +154,28 @@ BEFORE = [
     (WS_CLIENT, "wsi->ws->active_extensions[wsi->ws->count_act_ext] = ext;",
      "if (wsi->ws->count_act_ext >= LWS_ARRAY_SIZE(wsi->ws->active_extensions)) {"
      f' *cce = "HS: EXT: more extensions than lws can hold"; goto bail2; }} {MARK}'),
+    # At a compressed message's end lws gives zlib the stripped 00 00 ff ff
+    # with 5 bytes of spare output room ("trailer apply 2") and calls the
+    # message final. When lws's 1 KiB output buffer filled inside the
+    # message's last match, zlib still owes the rest of it (and of any
+    # symbols in the last input byte's bits: 512 bytes from Python's websockets)
+    # and does not get to the trailer: the message was cut short at a
+    # multiple of 1024 plus 5, and the unread trailer stayed as zlib's input,
+    # so the next message's own bytes were skipped (it got the owed bytes);
+    # the trailer, given again, then had zlib take a stored block's lengths
+    # from 00 ff ff and the following message's first byte: 1007, "invalid
+    # stored block lengths". Zero-filled binary messages of 65542..65545
+    # bytes from ws did it every time. Now an unread trailer means the
+    # message is not over: lws is told there is more to drain, and the next
+    # call, finding the trailer still there, finishes it as the final one.
+    # (Not fixed upstream as of v5.0; its 6a2542ded, "protect against rx
+    # underflow", guards against the unread-trailer state Coverity found,
+    # without preventing it.)
+    (PMD, "if (!priv->rx.avail_in && pmdrx->eb_in.token && pmdrx->eb_in.len) {",
+     "if (priv->rx.avail_in && priv->rx.next_in + priv->rx.avail_in == trail + sizeof(trail)) { was_fin = 1;"
+     f" pmdrx->eb_in.token = priv->rx.next_in; pmdrx->eb_in.len = (int)priv->rx.avail_in; }} {MARK}"),
+    (PMD, "if (was_fin) {",
+     f"if (was_fin && priv->rx.avail_in) {{ wsi->ws->pmd_trailer_application = 1; return PMDR_HAS_PENDING; }} {MARK}"),
 ]
 
 # (file, old, new): replaced within the one line that contains `old`.
@@ -192,7 +217,7 @@ def find_unique(name, lines, anchor):
 
 def main():
     tree = pathlib.Path(sys.argv[1])
-    files = {name: (tree / name).read_text().split("\n") for name in (PARSER, OPS, TLS_CLIENT, LISTS, WS_CLIENT, CLOSE)}
+    files = {name: (tree / name).read_text().split("\n") for name in (PARSER, OPS, TLS_CLIENT, LISTS, WS_CLIENT, CLOSE, PMD)}
     if any(MARK in line for lines in files.values() for line in lines):
         sys.exit(f"lws-fixes: {tree} is already fixed; give a pristine copy")
     inserts = {name: [] for name in files}  # (index, statement): insert before lines[index]
