@@ -141,7 +141,8 @@ describe('the addon this suite tests', () => {
     expect(typeof native.setLogLevel).toBe('function');
     // The files this process has dlopen()ed: which addon the tests above and in every other file really use.
     const report = process.report.getReport() as unknown as { sharedObjects: string[] };
-    const addons = report.sharedObjects.filter((file) => file.endsWith('.node') && file.startsWith(ROOT + path.sep));
+    // Ours only (ws loads bufferutil's prebuild too).
+    const addons = report.sharedObjects.filter((file) => file.startsWith(ROOT + path.sep) && /^(lws|libwebsockets\..+)\.node$/.test(path.basename(file)));
     const built = path.join(ROOT, 'build', 'Release', 'lws.node');
     if (fs.existsSync(built)) {
       expect(addons).toEqual([built]);
