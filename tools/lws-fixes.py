@@ -25,11 +25,12 @@ forbids, and failed host names longer than ~121 characters (a 128-byte
 buffer). A server naming an extension twice made lws set it up past its
 arrays' end. Inflating a message whose last match straddled its 1 KiB
 output buffer, lws cut the message short and inflated the next ones out of
-step (a 1007 close, "invalid stored block lengths"). Two fixes are for speed: lws keeps its timers in a sorted list and
-walks it from the head on every insert, though nearly every new deadline is
-the latest (with thousands of connections that walk took a fifth of the
-time to open them); and its client parser takes every payload byte through
-its state machine, which was half the time of a 1 MiB echo.
+step (a 1007 close, "invalid stored block lengths"). Two fixes are for
+speed: lws keeps its timers in a sorted list and walks it from the head on
+every insert, though nearly every new deadline is the latest (with
+thousands of connections that walk took a fifth of the time to open them);
+and its client parser takes every payload byte through its state machine,
+which was half the time of a 1 MiB echo.
 
 Each fix names its spot by a line of lws that occurs there exactly once, and
 adds one statement of ours (marked lws-node); the script stops if an anchor
