@@ -15,9 +15,24 @@
 
 namespace {
 
+// lld, linking dlltool's delay-load import library, puts the slots the
+// helper fills in (dlltool's .idata$5) among the ordinary imports, in
+// read-only .rdata; the helper's write to the first one faulted ("page
+// fault on write access" under wine, as it would on Windows). MSVC's own
+// helper makes a protected delay-load table writable before it writes;
+// mingw's does not, so the hook does, slot by slot. The page stays
+// writable: restoring it would race another thread resolving a neighbour,
+// and GNU ld leaves its whole import table writable anyway.
+void MakeSlotWritable(FARPROC* slot) {
+  DWORD previous = 0;
+  VirtualProtect(slot, sizeof *slot, PAGE_READWRITE, &previous);
+}
+
 FARPROC WINAPI BindNodeToHostProgram(unsigned notification, PDelayLoadInfo info) {
-  if (notification != dliNotePreLoadLibrary || lstrcmpiA(info->szDll, "node.exe") != 0) return nullptr;
-  return reinterpret_cast<FARPROC>(GetModuleHandleW(nullptr));
+  if (lstrcmpiA(info->szDll, "node.exe") != 0) return nullptr;
+  if (notification == dliStartProcessing) MakeSlotWritable(info->ppfn);
+  if (notification == dliNotePreLoadLibrary) return reinterpret_cast<FARPROC>(GetModuleHandleW(nullptr));
+  return nullptr;
 }
 
 }  // namespace
