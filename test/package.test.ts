@@ -200,9 +200,9 @@ test('the prebuild carries lws and links no libwebsockets, OpenSSL or zlib of it
   // architecture; ldd runs the file's loader, which fails for the arm64 one
   // under npm run test:arm64).
   const dynamic = ok(await run('readelf', ['-d', path.join(installed, PREBUILD)], { cwd: tmp }), 'readelf').stdout;
-  const needed = dynamic.split('\n').filter((line) => line.includes('(NEEDED)'));
-  expect(needed.join('\n')).toMatch(/libc\.so/);
-  expect(needed.join('\n')).not.toMatch(/libwebsockets|libssl|libcrypto|libz\b/);
+  const needed = dynamic.split('\n').filter((line) => line.includes('(NEEDED)')).join('\n');
+  expect(needed).toMatch(/libc\.so/);
+  expect(needed).not.toMatch(/libwebsockets|libssl|libcrypto|libz\b/);
 });
 
 test('installs offline with no build tools: the install script finds the prebuild and builds nothing', () => {
@@ -250,10 +250,11 @@ describe('the README examples, run from the installed package as they stand in i
 
   /** The README's arguments for us: any other than the URL names a file, made here with 16 MiB of random bytes. */
   function argumentsFor(args: string[]): { argv: string[]; files: string[] } {
-    const files = args.filter((arg) => !/^wss?:\/\//.test(arg)).map((arg) => path.join(app, arg));
+    const isUrl = (arg: string) => /^wss?:\/\//.test(arg);
+    const files = args.filter((arg) => !isUrl(arg)).map((arg) => path.join(app, arg));
     for (const file of files) if (!fs.existsSync(file)) fs.writeFileSync(file, crypto.randomBytes(16 << 20));
     const url = files.length ? sink.url : server.url;
-    return { argv: args.map((arg) => (/^wss?:\/\//.test(arg) ? url : path.join(app, arg))), files };
+    return { argv: args.map((arg) => (isUrl(arg) ? url : path.join(app, arg))), files };
   }
 
   test('there are three programs, each with the output it promises, and an lwscat command', () => {

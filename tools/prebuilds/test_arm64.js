@@ -38,10 +38,10 @@ for (const dir of ['dist', 'lib', 'test', 'binding', 'scripts', 'bin', 'tools', 
 for (const entry of copied) {
   if (fs.existsSync(path.join(root, entry))) fs.cpSync(path.join(root, entry), path.join(stage, entry), { recursive: true });
 }
-// Read only: the dependencies and the fetched lws source.
-fs.symlinkSync(path.join(root, 'node_modules'), path.join(stage, 'node_modules'));
 // The prepared lws tree the tarball ships (npm pack in the copy packs it as it is).
 if (fs.existsSync(path.join(root, 'deps', 'lws'))) fs.cpSync(path.join(root, 'deps', 'lws'), path.join(stage, 'deps', 'lws'), { recursive: true });
+// Read only: the dependencies and the fetched lws source.
+fs.symlinkSync(path.join(root, 'node_modules'), path.join(stage, 'node_modules'));
 if (fs.existsSync(path.join(root, 'deps', '.cache'))) fs.symlinkSync(path.join(root, 'deps', '.cache'), path.join(stage, 'deps', '.cache'));
 
 const env = {
